@@ -1,0 +1,483 @@
+//! The driver of one workflow: it starts ready steps, collects their outcomes, and sends
+//! every checkpoint through the group committer before dependents start.
+
+mod graph;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use tokio::{sync::mpsc, task::JoinSet};
+use workflow_storage::Batch;
+
+pub(crate) use graph::{append_output, input_steps};
+use graph::{assemble_args, Graph};
+
+use crate::{
+    attempt::{panic_message, run_attempt, AttemptResult, AttemptSpec},
+    committer::{CommitResult, Committer},
+    context::TaskContext,
+    launch::{Launch, StepResult},
+    records::{
+        encode, now_us, step_key, AttemptRecord, Failure, ResultRecord, StepOutcome,
+        WorkflowRecord, ATTEMPTS, RESULTS, WORKFLOWS,
+    },
+    registry::TaskRegistration,
+    task_error::FailureKind,
+    Error, Result, TaskError, WorkflowStatus,
+};
+
+/// How a workflow's run in this process ended.
+#[derive(Clone, Debug)]
+pub(crate) enum Finish {
+    /// The workflow's output.
+    Successful(Arc<Output>),
+    Failed { task_id: String, error: TaskError },
+    Canceled,
+    /// The engine closed; the workflow is `Resumable`.
+    Interrupted,
+    /// The store failed; the workflow is `Resumable` in the store.
+    Broken(Error),
+}
+
+/// A workflow's encoded output and the type it was written as.
+#[derive(Debug)]
+pub(crate) struct Output {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) fingerprint: u64,
+    pub(crate) type_name: String,
+}
+
+/// A message to a driver.
+pub(crate) enum DriverEvent {
+    Cancel,
+    Shutdown,
+    Committed(CommitResult, AfterCommit),
+    RetryDue(u32),
+}
+
+/// What to do once a commit is durable.
+pub(crate) enum AfterCommit {
+    Start(Vec<u32>),
+    Stop(Finish),
+}
+
+/// The longest wait between two retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub(crate) struct Driver {
+    id: Arc<str>,
+    record: WorkflowRecord,
+    steps: Vec<crate::records::StepRecord>,
+    tasks: Vec<TaskRegistration>,
+    results: Vec<Option<StepResult>>,
+    attempts: Vec<u32>,
+    first_start: Vec<u64>,
+    args: Vec<Option<Arc<[u8]>>>,
+    graph: Graph,
+    running: JoinSet<(u32, u64, AttemptResult)>,
+    running_steps: HashMap<tokio::task::Id, (u32, u64)>,
+    committer: Committer,
+    events: mpsc::UnboundedReceiver<DriverEvent>,
+    sender: mpsc::UnboundedSender<DriverEvent>,
+    canceled: Arc<AtomicBool>,
+    stopping: bool,
+    initial: Option<Batch>,
+    started: Option<tokio::sync::oneshot::Sender<CommitResult>>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        launch: Launch,
+        committer: Committer,
+        events: mpsc::UnboundedReceiver<DriverEvent>,
+        sender: mpsc::UnboundedSender<DriverEvent>,
+        canceled: Arc<AtomicBool>,
+    ) -> Result<Driver> {
+        let root = launch.record.root;
+        let graph = Graph::new(&launch.steps, root, &launch.results)?;
+        let count = launch.steps.len();
+        let reset = launch.record.status == WorkflowStatus::Failed;
+        let mut attempts = vec![0; count];
+        let mut first_start = vec![0; count];
+        for (s, attempt) in launch.attempts.iter().enumerate() {
+            if let Some(attempt) = attempt {
+                // Resuming a failed workflow gives its unfinished steps fresh attempts.
+                if !(reset && launch.results[s].is_none()) {
+                    attempts[s] = attempt.attempts;
+                }
+                first_start[s] = attempt.first_start_us;
+            }
+        }
+        Ok(Driver {
+            id: launch.id,
+            record: launch.record,
+            steps: launch.steps,
+            tasks: launch.tasks,
+            results: launch.results,
+            attempts,
+            first_start,
+            args: vec![None; count],
+            graph,
+            running: JoinSet::new(),
+            running_steps: HashMap::new(),
+            committer,
+            events,
+            sender,
+            canceled,
+            stopping: false,
+            initial: Some(launch.initial),
+            started: launch.started,
+        })
+    }
+
+    /// Runs the workflow until it finishes, fails, is canceled or the engine closes.
+    pub(crate) async fn run(mut self) -> Finish {
+        let now = now_us();
+        self.record.status = WorkflowStatus::Running;
+        self.record.start_us.get_or_insert(now);
+        self.record.end_us = None;
+        self.record.failure = None;
+        let mut batch = self.initial.take().unwrap_or_default();
+        if self.results[self.record.root as usize].is_some() {
+            // The root is checkpointed: only the final record was missing.
+            return match self.finish_successful(batch) {
+                Ok(()) => self.event_loop().await,
+                Err(error) => Finish::Broken(error),
+            };
+        }
+        if let Err(error) = self.put_record(&mut batch) {
+            return Finish::Broken(error);
+        }
+        let ready = self.graph.ready();
+        if let Err(error) = self.begin(ready, batch) {
+            return Finish::Broken(error);
+        }
+        self.event_loop().await
+    }
+
+    async fn event_loop(mut self) -> Finish {
+        loop {
+            let outcome = tokio::select! {
+                event = self.events.recv() => match event {
+                    Some(event) => self.on_event(event),
+                    None => Ok(Some(Finish::Interrupted)),
+                },
+                Some(joined) = self.running.join_next_with_id(), if !self.running.is_empty() => {
+                    self.on_joined(joined)
+                }
+            };
+            match outcome {
+                Ok(None) => {}
+                Ok(Some(finish)) => {
+                    self.running.abort_all();
+                    return finish;
+                }
+                Err(error) => {
+                    self.running.abort_all();
+                    return Finish::Broken(error);
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: DriverEvent) -> Result<Option<Finish>> {
+        match event {
+            DriverEvent::Committed(Err(error), _) => {
+                if let Some(started) = self.started.take() {
+                    let _ = started.send(Err(error.clone()));
+                }
+                Err(Error::from_storage(error))
+            }
+            DriverEvent::Committed(Ok(()), after) => {
+                if let Some(started) = self.started.take() {
+                    let _ = started.send(Ok(()));
+                }
+                match after {
+                    AfterCommit::Stop(finish) => Ok(Some(finish)),
+                    AfterCommit::Start(steps) if !self.stopping => {
+                        for step in steps {
+                            self.spawn_attempt(step)?;
+                        }
+                        Ok(None)
+                    }
+                    AfterCommit::Start(_) => Ok(None),
+                }
+            }
+            DriverEvent::RetryDue(step) if !self.stopping => {
+                self.begin(vec![step], Batch::new())?;
+                Ok(None)
+            }
+            DriverEvent::RetryDue(_) => Ok(None),
+            DriverEvent::Cancel => {
+                self.canceled.store(true, Ordering::Relaxed);
+                self.stop(WorkflowStatus::Canceled, None, Finish::Canceled)?;
+                Ok(None)
+            }
+            DriverEvent::Shutdown => {
+                self.stop(WorkflowStatus::Resumable, None, Finish::Interrupted)?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn on_joined(
+        &mut self,
+        joined: std::result::Result<(tokio::task::Id, (u32, u64, AttemptResult)), tokio::task::JoinError>,
+    ) -> Result<Option<Finish>> {
+        let (step, started, result) = match joined {
+            Ok((id, (step, started, result))) => {
+                self.running_steps.remove(&id);
+                (step, started, result)
+            }
+            Err(error) => {
+                let Some((step, started)) = self.running_steps.remove(&error.id()) else {
+                    return Ok(None);
+                };
+                if error.is_cancelled() {
+                    return Ok(None);
+                }
+                let message = if error.is_panic() {
+                    panic_message(error.into_panic())
+                } else {
+                    error.to_string()
+                };
+                (step, started, AttemptResult::Failed { kind: FailureKind::Panic, message })
+            }
+        };
+        if self.stopping {
+            return Ok(None);
+        }
+        match result {
+            AttemptResult::Value(bytes) => self.on_success(step, started, StepResult::Value(bytes.into())),
+            AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
+        }
+    }
+
+    /// Records the start of an attempt of each step in `batch`, then starts them once it is
+    /// durable.
+    fn begin(&mut self, steps: Vec<u32>, mut batch: Batch) -> Result<()> {
+        let now = now_us();
+        let mut start = Vec::with_capacity(steps.len());
+        let mut exhausted = Vec::new();
+        for step in steps {
+            let s = step as usize;
+            if self.attempts[s] > self.steps[s].options.max_retries {
+                // Every allowed attempt was started, and the last one died with its process.
+                exhausted.push(step);
+                continue;
+            }
+            self.attempts[s] += 1;
+            if self.first_start[s] == 0 {
+                self.first_start[s] = now;
+            }
+            let record = AttemptRecord {
+                attempts: self.attempts[s],
+                first_start_us: self.first_start[s],
+                last_start_us: now,
+            };
+            batch.put(ATTEMPTS, step_key(&self.id, step), encode(&record)?);
+            start.push(step);
+        }
+        self.submit(batch, AfterCommit::Start(start));
+        for step in exhausted {
+            if self.stopping {
+                break;
+            }
+            let error = TaskError::new(
+                FailureKind::Lost,
+                "the process running the task stopped during its last attempt",
+                self.attempts[step as usize],
+            );
+            self.on_exhausted(step, error)?;
+        }
+        Ok(())
+    }
+
+    fn spawn_attempt(&mut self, step: u32) -> Result<()> {
+        let s = step as usize;
+        let args = match &self.args[s] {
+            Some(args) => args.clone(),
+            None => {
+                let args = assemble_args(&self.steps[s], &self.steps, &self.results)?;
+                self.args[s] = Some(args.clone());
+                self.release_inputs(s);
+                args
+            }
+        };
+        let options = &self.steps[s].options;
+        let spec = AttemptSpec {
+            task: self.tasks[s],
+            args,
+            context: TaskContext {
+                workflow_id: self.id.clone(),
+                task_id: self.steps[s].task_id.as_str().into(),
+                attempt: self.attempts[s],
+                workflow_canceled: self.canceled.clone(),
+                attempt_canceled: Arc::new(AtomicBool::new(false)),
+            },
+            timeout: options.timeout_ms.map(Duration::from_millis),
+        };
+        let started = now_us();
+        let handle = self.running.spawn(async move { (step, started, run_attempt(spec).await) });
+        self.running_steps.insert(handle.id(), (step, started));
+        Ok(())
+    }
+
+    /// Drops outputs that every dependent has taken.
+    fn release_inputs(&mut self, s: usize) {
+        for input in input_steps(&self.steps[s]) {
+            let i = input as usize;
+            self.graph.consumers_left[i] = self.graph.consumers_left[i].saturating_sub(1);
+            if self.graph.consumers_left[i] == 0 && i != self.record.root as usize {
+                self.results[i] = None;
+            }
+        }
+    }
+
+    fn on_success(&mut self, step: u32, started: u64, result: StepResult) -> Result<Option<Finish>> {
+        let s = step as usize;
+        let end = now_us();
+        self.args[s] = None;
+        let mut batch = Batch::new();
+        let root = step == self.record.root;
+        if root || self.steps[s].options.checkpoint {
+            let outcome = match &result {
+                StepResult::Value(bytes) => StepOutcome::Value {
+                    fingerprint: (self.tasks[s].output_fingerprint)(),
+                    bytes: bytes.to_vec(),
+                },
+                StepResult::Caught(error) => StepOutcome::Caught(error.clone()),
+            };
+            let record = ResultRecord {
+                attempts: self.attempts[s],
+                start_us: if self.first_start[s] == 0 { started } else { self.first_start[s] },
+                end_us: end,
+                outcome,
+            };
+            batch.put(RESULTS, step_key(&self.id, step), encode(&record)?);
+        }
+        self.results[s] = Some(result);
+        if root {
+            self.finish_successful(batch)?;
+            return Ok(None);
+        }
+        let mut ready = Vec::new();
+        for &d in &self.graph.dependents[s] {
+            let unmet = &mut self.graph.unmet[d as usize];
+            *unmet -= 1;
+            if *unmet == 0 {
+                ready.push(d);
+            }
+        }
+        if ready.is_empty() && batch.is_empty() {
+            return Ok(None);
+        }
+        self.begin(ready, batch)?;
+        Ok(None)
+    }
+
+    fn on_failure(&mut self, step: u32, kind: FailureKind, message: String) -> Result<Option<Finish>> {
+        let s = step as usize;
+        let options = &self.steps[s].options;
+        let attempts = self.attempts[s];
+        let retryable = match kind {
+            FailureKind::Panic | FailureKind::Lost | FailureKind::Timeout => true,
+            FailureKind::Error => options.retry_errors,
+            FailureKind::Codec => false,
+        };
+        if retryable && attempts < 1 + options.max_retries {
+            tracing::debug!(workflow.id = %self.id, task.id = %self.steps[s].task_id, attempt = attempts, %message, "retrying task");
+            match options.retry_backoff_ms {
+                None | Some(0) => self.begin(vec![step], Batch::new())?,
+                Some(ms) => {
+                    let delay = Duration::from_millis(ms)
+                        .saturating_mul(1 << (attempts - 1).min(16))
+                        .min(MAX_BACKOFF);
+                    let sender = self.sender.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let _ = sender.send(DriverEvent::RetryDue(step));
+                    });
+                }
+            }
+            return Ok(None);
+        }
+        self.on_exhausted(step, TaskError::new(kind, message, attempts))?;
+        Ok(None)
+    }
+
+    /// A step failed for good: caught, it becomes a value; otherwise the workflow fails.
+    fn on_exhausted(&mut self, step: u32, error: TaskError) -> Result<()> {
+        let s = step as usize;
+        if self.steps[s].options.catch_errors {
+            self.on_success(step, now_us(), StepResult::Caught(error))?;
+            return Ok(());
+        }
+        let task_id = self.steps[s].task_id.clone();
+        tracing::debug!(workflow.id = %self.id, task.id = %task_id, %error, "task failed");
+        self.record.failure = Some(Failure {
+            task_id: task_id.clone(),
+            error: error.clone(),
+            end_us: now_us(),
+        });
+        self.stop_with(Batch::new(), WorkflowStatus::Failed, Finish::Failed { task_id, error })
+    }
+
+    fn finish_successful(&mut self, mut batch: Batch) -> Result<()> {
+        let root = self.record.root as usize;
+        let mut output = Vec::new();
+        append_output(root, &self.steps, &self.results, &mut output)?;
+        self.stop_with_batch(&mut batch, WorkflowStatus::Successful)?;
+        let output = Output {
+            bytes: output,
+            fingerprint: self.record.output_fingerprint,
+            type_name: self.record.output_type.clone(),
+        };
+        self.submit(batch, AfterCommit::Stop(Finish::Successful(Arc::new(output))));
+        Ok(())
+    }
+
+    fn stop(&mut self, status: WorkflowStatus, batch: Option<Batch>, finish: Finish) -> Result<()> {
+        if self.stopping {
+            return Ok(());
+        }
+        self.stop_with(batch.unwrap_or_default(), status, finish)
+    }
+
+    fn stop_with(&mut self, mut batch: Batch, status: WorkflowStatus, finish: Finish) -> Result<()> {
+        self.running.abort_all();
+        self.stop_with_batch(&mut batch, status)?;
+        self.submit(batch, AfterCommit::Stop(finish));
+        Ok(())
+    }
+
+    fn stop_with_batch(&mut self, batch: &mut Batch, status: WorkflowStatus) -> Result<()> {
+        self.stopping = true;
+        self.record.status = status;
+        if status != WorkflowStatus::Resumable {
+            self.record.end_us = Some(now_us());
+        }
+        self.put_record(batch)
+    }
+
+    fn put_record(&self, batch: &mut Batch) -> Result<()> {
+        batch.put(WORKFLOWS, self.id.as_bytes().to_vec(), encode(&self.record)?);
+        Ok(())
+    }
+
+    fn submit(&self, batch: Batch, after: AfterCommit) {
+        let sender = self.sender.clone();
+        self.committer.submit(
+            batch,
+            Box::new(move |result| {
+                let _ = sender.send(DriverEvent::Committed(result, after));
+            }),
+        );
+    }
+}

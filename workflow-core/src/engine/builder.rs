@@ -1,0 +1,84 @@
+//! `EngineBuilder`: the settings of an engine.
+
+use std::path::PathBuf;
+
+use workflow_storage::Durability;
+
+use crate::{Engine, Result};
+
+/// Settings for [`Engine::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use workflow::prelude::*;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> workflow::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let engine = Engine::builder()
+///     .path(dir.path().join("store"))
+///     .durability(Durability::Buffered)
+///     .max_running_workflows(64)
+///     .max_pending_workflows(10_000)
+///     .build()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct EngineBuilder {
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) durability: Durability,
+    pub(crate) max_running: usize,
+    pub(crate) max_pending: usize,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            path: None,
+            durability: Durability::Sync,
+            max_running: 1_000,
+            max_pending: 100_000,
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// The folder of the embedded store; without it, a temporary store removed on drop.
+    pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// When a checkpoint counts as written: [`Durability::Sync`] (default, fsynced before
+    /// dependents start) or [`Durability::Buffered`] (written to the OS, not fsynced).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// How many workflows run at once (default 1,000); the rest wait as `Pending`.
+    pub fn max_running_workflows(mut self, limit: usize) -> Self {
+        self.max_running = limit.max(1);
+        self
+    }
+
+    /// How many workflows may wait as `Pending` (default 100,000); beyond that a new one is
+    /// refused with [`Error::QueueFull`](crate::Error::QueueFull).
+    pub fn max_pending_workflows(mut self, limit: usize) -> Self {
+        self.max_pending = limit;
+        self
+    }
+
+    /// Opens the store and starts the engine.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Locked`](crate::Error::Locked) if another process holds the store;
+    /// [`Error::Storage`](crate::Error::Storage) if it cannot be opened.
+    pub async fn build(self) -> Result<Engine> {
+        Engine::start(self).await
+    }
+}

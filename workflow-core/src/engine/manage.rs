@@ -1,0 +1,191 @@
+//! Steering workflows: resume, cancel, delete, close.
+
+use workflow_storage::Batch;
+
+use super::Engine;
+use crate::{
+    driver::Finish,
+    id::validate_workflow_id,
+    records::{encode, now_us, workflow_prefix, STEP_KEYSPACES, WORKFLOWS},
+    Error, Result, TaskValue, WorkflowStatus,
+};
+
+impl Engine {
+    /// Continues a `Resumable` or `Failed` workflow and returns its output.
+    ///
+    /// A `Successful` workflow returns its stored output and runs nothing; a running one is
+    /// waited for. Steps whose output is checkpointed never run again; a failed workflow's
+    /// unfinished steps get a fresh set of attempts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Canceled`] for a canceled workflow; [`Error::IncompatibleTask`] if a stored
+    /// step's task is missing from this program or changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", one::bind()).await?;
+    /// assert_eq!(engine.resume::<i64>("w").await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn resume<T: TaskValue>(&self, id: &str) -> Result<T> {
+        self.shared().resume_stored(id).await?;
+        self.output(id).await
+    }
+
+    /// Resumes every `Resumable` workflow in the background; returns their ids.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = workflow::Engine::temporary().await?;
+    /// assert!(engine.resume_all().await?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn resume_all(&self) -> Result<Vec<String>> {
+        let mut resumed = Vec::new();
+        for info in self.list(Some(WorkflowStatus::Resumable)).await? {
+            match self.shared().resume_stored(&info.id).await {
+                Ok(()) => resumed.push(info.id),
+                Err(error) => {
+                    tracing::warn!(workflow.id = %info.id, %error, "cannot resume workflow")
+                }
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// Cancels a workflow: running tasks stop at their next `.await` (a sync task can check
+    /// [`TaskContext::is_canceled`](crate::TaskContext::is_canceled)), and it never runs again.
+    /// Canceling a finished workflow changes nothing.
+    ///
+    /// # Durability
+    ///
+    /// When this returns, the workflow is stored as `Canceled`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] async fn slow() -> i64 { tokio::time::sleep(std::time::Duration::from_secs(60)).await; 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// let handle = engine.spawn("w", slow::bind()).await?;
+    /// engine.cancel("w").await?;
+    /// assert_eq!(engine.status("w").await?, WorkflowStatus::Canceled);
+    /// assert!(matches!(handle.output().await, Err(Error::Canceled { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn cancel(&self, id: &str) -> Result<()> {
+        validate_workflow_id(id)?;
+        let shared = self.shared();
+        let waiter = {
+            let mut state = shared.lock();
+            if state.unqueue(id) {
+                state.release(id, Finish::Canceled);
+                None
+            } else if state.request_cancel(id) {
+                state.active.get(id).map(|active| active.finish.clone())
+            } else {
+                state.active.get(id).map(|active| active.finish.clone())
+            }
+        };
+        if let Some(mut finish) = waiter {
+            let _ = finish.wait_for(Option::is_some).await;
+        }
+        let mut record = shared.record(id).await?;
+        if matches!(record.status, WorkflowStatus::Successful | WorkflowStatus::Canceled) {
+            return Ok(());
+        }
+        record.status = WorkflowStatus::Canceled;
+        record.end_us = Some(now_us());
+        let mut batch = Batch::new();
+        batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&record)?);
+        shared.committer.commit(batch).await.map_err(Error::from_storage)
+    }
+
+    /// Removes every record of a workflow that is not running or pending.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StillRunning`] for a running or pending workflow; [`Error::NotFound`] for an
+    /// unknown one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", one::bind()).await?;
+    /// engine.delete("w").await?;
+    /// assert!(matches!(engine.status("w").await, Err(Error::NotFound { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        validate_workflow_id(id)?;
+        let shared = self.shared();
+        if shared.active_status(id).is_some() {
+            return Err(Error::StillRunning { id: id.to_string() });
+        }
+        shared.record(id).await?;
+        let prefix = workflow_prefix(id);
+        let mut batch = Batch::new();
+        for keyspace in STEP_KEYSPACES {
+            for (key, _) in shared.store.scan_prefix(keyspace, &prefix).await? {
+                batch.delete(keyspace, key);
+            }
+        }
+        batch.delete(WORKFLOWS, id.as_bytes().to_vec());
+        shared.committer.commit(batch).await.map_err(Error::from_storage)
+    }
+
+    /// Stops running workflows (they stay `Resumable`), flushes and releases the store.
+    /// Dropping the last handle does the same without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = workflow::Engine::open(dir.path()).await?;
+    /// engine.close().await?;
+    /// let again = workflow::Engine::open(dir.path()).await?; // the store is free again
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn close(&self) -> Result<()> {
+        let shared = self.shared();
+        for mut finish in shared.shut_down() {
+            let _ = finish.wait_for(Option::is_some).await;
+        }
+        {
+            let mut state = shared.lock();
+            let queued: Vec<_> = state.active.keys().cloned().collect();
+            for id in queued {
+                state.unqueue(&id);
+                state.release(&id, Finish::Interrupted);
+            }
+        }
+        shared.store.close().await?;
+        let temp_dir = shared.temp_dir.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(temp_dir);
+        Ok(())
+    }
+}

@@ -1,0 +1,301 @@
+//! `Engine`: runs workflows durably on a store.
+
+mod builder;
+mod manage;
+mod queries;
+mod state;
+mod submit;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
+
+pub use builder::EngineBuilder;
+use workflow_storage::{Batch, Durability, FjallStore, Storage};
+
+use crate::{
+    committer::Committer,
+    records::{decode, encode, WorkflowRecord, WORKFLOWS},
+    registry::Registry,
+    Dag, Result, TaskValue, WorkflowHandle, WorkflowStatus,
+};
+pub(crate) use state::EngineState;
+
+/// Runs workflows and keeps their checkpoints in a store.
+///
+/// `Engine` is a cheap handle: clones share one engine. Dropping the last handle, or
+/// [`close`](Engine::close), stops its workflows, which stay `Resumable` in the store.
+///
+/// # Examples
+///
+/// ```
+/// use workflow::prelude::*;
+///
+/// #[task]
+/// fn one() -> i64 { 1 }
+///
+/// #[task]
+/// fn add(a: i64, b: i64) -> i64 { a + b }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> workflow::Result<()> {
+/// let engine = Engine::temporary().await?;
+/// let out: i64 = engine.run("run_1", add::bind(100, one::bind())).await?;
+/// assert_eq!(out, 101);
+/// assert_eq!(engine.status("run_1").await?, WorkflowStatus::Successful);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    handle: Arc<EngineHandle>,
+}
+
+/// The user's handles share one of these; dropping it stops the engine.
+struct EngineHandle {
+    shared: Arc<Shared>,
+}
+
+/// What the engine's handles, drivers and queries share.
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn Storage>,
+    pub(crate) registry: &'static Registry,
+    pub(crate) committer: Committer,
+    pub(crate) state: Mutex<EngineState>,
+    pub(crate) max_running: usize,
+    pub(crate) max_pending: usize,
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) temp_dir: Mutex<Option<tempfile::TempDir>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("path", &self.shared().path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        self.shared.shut_down();
+    }
+}
+
+impl Engine {
+    /// Opens (or creates) the embedded store in folder `path`.
+    ///
+    /// Workflows that were running when the store's last process stopped become `Resumable`;
+    /// `Pending` ones start again in arrival order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Locked`](crate::Error::Locked) at once if another process holds the store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("workflow-data");
+    /// let engine = workflow::Engine::open(&path).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn open(path: impl AsRef<Path>) -> Result<Engine> {
+        Engine::builder().path(path.as_ref()).build().await
+    }
+
+    /// Opens a fresh store in a temporary folder, removed when the engine is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = workflow::Engine::temporary().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn temporary() -> Result<Engine> {
+        Engine::builder().build().await
+    }
+
+    /// Settings beyond the path: durability and queue limits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = workflow::Engine::builder().max_running_workflows(4).build().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    pub(crate) async fn start(settings: EngineBuilder) -> Result<Engine> {
+        let registry = Registry::global()?;
+        let (path, temp_dir) = match settings.path {
+            Some(path) => (path, None),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("workflow-")
+                    .tempdir()
+                    .map_err(|source| workflow_storage::StorageError::Io {
+                        path: None,
+                        source,
+                    })?;
+                (dir.path().join("store"), Some(dir))
+            }
+        };
+        let open_path = path.clone();
+        let store = tokio::task::spawn_blocking(move || FjallStore::open(open_path))
+            .await
+            .map_err(|e| crate::Error::Storage(Arc::new(workflow_storage::StorageError::Backend {
+                message: format!("opening the store panicked: {e}"),
+            })))??;
+        let store: Arc<dyn Storage> = Arc::new(store);
+        Engine::with_store(store, settings.durability, registry, settings.max_running, settings.max_pending, Some(path), temp_dir).await
+    }
+
+    async fn with_store(
+        store: Arc<dyn Storage>,
+        durability: Durability,
+        registry: &'static Registry,
+        max_running: usize,
+        max_pending: usize,
+        path: Option<PathBuf>,
+        temp_dir: Option<tempfile::TempDir>,
+    ) -> Result<Engine> {
+        let committer = Committer::start(store.clone(), durability);
+        let shared = Arc::new(Shared {
+            store,
+            registry,
+            committer,
+            state: Mutex::new(EngineState::default()),
+            max_running,
+            max_pending,
+            path,
+            temp_dir: Mutex::new(temp_dir),
+        });
+        shared.recover().await?;
+        Ok(Engine {
+            handle: Arc::new(EngineHandle { shared }),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.handle.shared
+    }
+
+    /// Runs `dag` as workflow `id` and returns its output.
+    ///
+    /// If `id` exists already: with the same DAG, a finished workflow returns its stored output
+    /// and runs nothing, a `Resumable` one resumes, a running one is waited for; a `Failed`
+    /// one is [`Error::TaskFailed`](crate::Error::TaskFailed) and a `Canceled` one
+    /// [`Error::Canceled`](crate::Error::Canceled). A different DAG under the same id is
+    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists).
+    ///
+    /// # Durability
+    ///
+    /// Every task's output is checkpointed before any task that depends on it starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// assert_eq!(engine.run("w1", one::bind()).await?, 1);
+    /// assert_eq!(engine.run("w1", one::bind()).await?, 1); // stored, not run again
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run<T: TaskValue>(&self, id: &str, dag: Dag<T>) -> Result<T> {
+        self.spawn_with(id, &dag, None).await?.output().await
+    }
+
+    /// Starts `dag` as workflow `id` and returns at once with a handle to its output.
+    ///
+    /// # Durability
+    ///
+    /// When this returns, the workflow is stored: a new process can resume it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// let handle = engine.spawn("w2", one::bind()).await?;
+    /// assert_eq!(handle.id(), "w2");
+    /// assert_eq!(handle.output().await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn spawn<T: TaskValue>(&self, id: &str, dag: Dag<T>) -> Result<WorkflowHandle<T>> {
+        self.spawn_with(id, &dag, None).await
+    }
+
+    pub(crate) async fn spawn_with<T: TaskValue>(
+        &self,
+        id: &str,
+        dag: &Dag<T>,
+        metadata: Option<serde_json::Value>,
+    ) -> Result<WorkflowHandle<T>> {
+        self.shared().submit(id, dag, metadata).await?;
+        Ok(WorkflowHandle::new(self.clone(), id.to_string()))
+    }
+}
+
+impl Shared {
+    /// Marks workflows left `Running` by a stopped process `Resumable`, and queues `Pending`
+    /// ones again in arrival order.
+    async fn recover(self: &Arc<Self>) -> Result<()> {
+        let mut batch = Batch::new();
+        let mut pending: Vec<(u64, String)> = Vec::new();
+        let mut next_seq = 0;
+        for (key, bytes) in self.store.scan_prefix(WORKFLOWS, &[]).await? {
+            let mut record: WorkflowRecord = match decode(WORKFLOWS, &key, &bytes) {
+                Ok(record) => record,
+                Err(error) => {
+                    tracing::warn!(%error, "skipping a workflow record that cannot be decoded");
+                    continue;
+                }
+            };
+            next_seq = next_seq.max(record.queue_seq + 1);
+            match record.status {
+                WorkflowStatus::Running => {
+                    record.status = WorkflowStatus::Resumable;
+                    batch.put(WORKFLOWS, key, encode(&record)?);
+                }
+                WorkflowStatus::Pending => {
+                    pending.push((record.queue_seq, String::from_utf8_lossy(&key).into_owned()));
+                }
+                _ => {}
+            }
+        }
+        if !batch.is_empty() {
+            self.committer.commit(batch).await.map_err(crate::Error::from_storage)?;
+        }
+        pending.sort();
+        {
+            let mut state = self.lock();
+            state.next_queue_seq = next_seq;
+            for (_, id) in pending {
+                state.enqueue_stored(id.into());
+            }
+        }
+        self.pump();
+        Ok(())
+    }
+}

@@ -1,0 +1,357 @@
+//! Reading workflows: status, outputs, metadata, lists.
+
+use super::{Engine, Shared};
+use crate::{
+    driver::{append_output, Finish, Output},
+    id::{validate_task_id, validate_workflow_id},
+    launch::{read_record, StepResult},
+    metadata::{TaskMetadata, TaskStatus, WorkflowInfo, WorkflowMetadata},
+    records::{
+        decode, step_key, step_of_key, system_time, workflow_prefix, AttemptRecord,
+        ResultRecord, StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS,
+        WORKFLOWS,
+    },
+    value::{decode_value, fingerprint, short_type_name},
+    Error, Result, TaskValue, WorkflowStatus,
+};
+
+impl Engine {
+    /// The status of workflow `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown id, [`Error::InvalidId`] for a malformed one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", one::bind()).await?;
+    /// assert_eq!(engine.status("w").await?, WorkflowStatus::Successful);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn status(&self, id: &str) -> Result<WorkflowStatus> {
+        validate_workflow_id(id)?;
+        if let Some(status) = self.shared().active_status(id) {
+            return Ok(status);
+        }
+        Ok(self.shared().record(id).await?.status)
+    }
+
+    /// The output of workflow `id`, waiting while it is pending or running here.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TaskFailed`] for a failed workflow, [`Error::Canceled`] for a canceled one,
+    /// [`Error::NotFinished`] for one interrupted and not resumed, [`Error::Codec`] when `T`
+    /// is not the workflow's output type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", one::bind()).await?;
+    /// assert_eq!(engine.output::<i64>("w").await?, 1);
+    /// assert!(matches!(engine.output::<String>("w").await, Err(Error::Codec { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn output<T: TaskValue>(&self, id: &str) -> Result<T> {
+        validate_workflow_id(id)?;
+        let waiter = self.shared().lock().active.get(id).map(|a| a.finish.clone());
+        if let Some(mut finish) = waiter {
+            let finished = finish.wait_for(Option::is_some).await.ok().and_then(|f| f.clone());
+            match finished {
+                Some(Finish::Successful(output)) => return decode_output(id, &output),
+                Some(Finish::Broken(error)) => return Err(error),
+                Some(Finish::Failed { task_id, error }) => {
+                    return Err(Error::TaskFailed { workflow_id: id.to_string(), task_id, error })
+                }
+                Some(Finish::Canceled) => return Err(Error::Canceled { id: id.to_string() }),
+                _ => {}
+            }
+        }
+        let shared = self.shared();
+        let record = shared.record(id).await?;
+        match record.status {
+            WorkflowStatus::Successful => {
+                let output = shared.stored_output(id, &record).await?;
+                decode_output(id, &output)
+            }
+            WorkflowStatus::Failed => Err(failed(id, &record)),
+            WorkflowStatus::Canceled => Err(Error::Canceled { id: id.to_string() }),
+            status => Err(Error::NotFinished { id: id.to_string(), status }),
+        }
+    }
+
+    /// The checkpointed output of task `task_id` in workflow `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] if the workflow or task does not exist or the task has no
+    /// checkpoint yet; [`Error::TaskFailed`] if the task failed (a caught failure included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[task] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", add::bind(100, one::bind())).await?;
+    /// assert_eq!(engine.task_output::<i64>("w", "one").await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn task_output<T: TaskValue>(&self, id: &str, task_id: &str) -> Result<T> {
+        validate_workflow_id(id)?;
+        validate_task_id(task_id)?;
+        let shared = self.shared();
+        let record = shared.record(id).await?;
+        let (step, step_record) = shared.find_step(id, task_id).await?;
+        let key = step_key(id, step);
+        let Some(bytes) = shared.store.get(RESULTS, &key).await? else {
+            if let Some(failure) = record.failure.as_ref().filter(|f| f.task_id == task_id) {
+                return Err(Error::TaskFailed {
+                    workflow_id: id.to_string(),
+                    task_id: task_id.to_string(),
+                    error: failure.error.clone(),
+                });
+            }
+            return Err(Error::NotFound { what: "checkpointed output of task", id: task_id.to_string() });
+        };
+        let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
+        match result.outcome {
+            StepOutcome::Caught(error) => Err(Error::TaskFailed {
+                workflow_id: id.to_string(),
+                task_id: task_id.to_string(),
+                error,
+            }),
+            StepOutcome::Value { fingerprint: stored, bytes } => {
+                if stored != fingerprint::<T>() {
+                    let stored_type = shared
+                        .registry
+                        .get(&step_record.task)
+                        .map(|task| (task.output_type)())
+                        .unwrap_or_else(|| "another type".to_string());
+                    return Err(Error::Codec {
+                        message: format!(
+                            "task `{task_id}` of workflow `{id}` output a `{stored_type}`, read as `{}`",
+                            short_type_name::<T>()
+                        ),
+                    });
+                }
+                decode_value(&bytes, &format!("output of task `{task_id}` in workflow `{id}`"))
+            }
+        }
+    }
+
+    /// The workflow's status, times, user metadata and per-task details.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", one::bind()).await?;
+    /// let meta = engine.metadata("w").await?;
+    /// assert_eq!(meta.tasks[0].task_id, "one");
+    /// assert!(meta.end_time >= meta.start_time);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn metadata(&self, id: &str) -> Result<WorkflowMetadata> {
+        validate_workflow_id(id)?;
+        let shared = self.shared();
+        let record = shared.record(id).await?;
+        let status = shared.active_status(id).unwrap_or(record.status);
+        let prefix = workflow_prefix(id);
+        let steps: Vec<StepRecord> = shared
+            .store
+            .scan_prefix(STEPS, &prefix)
+            .await?
+            .iter()
+            .map(|(key, bytes)| decode(STEPS, key, bytes))
+            .collect::<Result<_>>()?;
+        let mut tasks: Vec<TaskMetadata> = steps
+            .into_iter()
+            .map(|step| TaskMetadata {
+                task_id: step.task_id,
+                name: step.task,
+                status: TaskStatus::Waiting,
+                attempts: 0,
+                start_time: None,
+                end_time: None,
+                user_metadata: parse_json(step.options.metadata.as_deref()),
+            })
+            .collect();
+        for (key, bytes) in shared.store.scan_prefix(ATTEMPTS, &prefix).await? {
+            let attempt: AttemptRecord = decode(ATTEMPTS, &key, &bytes)?;
+            if let Some(task) = step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize)) {
+                task.attempts = attempt.attempts;
+                task.start_time = Some(system_time(attempt.first_start_us));
+                task.status = if status == WorkflowStatus::Running { TaskStatus::Running } else { TaskStatus::Interrupted };
+            }
+        }
+        for (key, bytes) in shared.store.scan_prefix(RESULTS, &prefix).await? {
+            let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
+            if let Some(task) = step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize)) {
+                task.attempts = result.attempts;
+                task.start_time = Some(system_time(result.start_us));
+                task.end_time = Some(system_time(result.end_us));
+                task.status = match result.outcome {
+                    StepOutcome::Value { .. } => TaskStatus::Successful,
+                    StepOutcome::Caught(_) => TaskStatus::Failed,
+                };
+            }
+        }
+        if let Some(failure) = &record.failure {
+            if let Some(task) = tasks.iter_mut().find(|t| t.task_id == failure.task_id) {
+                task.status = TaskStatus::Failed;
+                task.end_time = Some(system_time(failure.end_us));
+            }
+        }
+        Ok(WorkflowMetadata {
+            id: id.to_string(),
+            status,
+            user_metadata: parse_json(record.metadata.as_deref()),
+            start_time: record.start_us.map(system_time),
+            end_time: record.end_us.map(system_time),
+            tasks,
+        })
+    }
+
+    /// Every workflow in the store (not actor calls), or those with status `filter`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", one::bind()).await?;
+    /// let done = engine.list(Some(WorkflowStatus::Successful)).await?;
+    /// assert_eq!(done[0].id, "w");
+    /// assert!(engine.list(Some(WorkflowStatus::Failed)).await?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn list(&self, filter: Option<WorkflowStatus>) -> Result<Vec<WorkflowInfo>> {
+        let shared = self.shared();
+        let mut out = Vec::new();
+        for (key, bytes) in shared.store.scan_prefix(WORKFLOWS, &[]).await? {
+            let record: WorkflowRecord = match decode(WORKFLOWS, &key, &bytes) {
+                Ok(record) => record,
+                Err(error) => {
+                    tracing::warn!(%error, "listing skips a workflow record that cannot be decoded");
+                    continue;
+                }
+            };
+            let id = String::from_utf8_lossy(&key).into_owned();
+            let status = shared.active_status(&id).unwrap_or(record.status);
+            if filter.is_none_or(|wanted| wanted == status) {
+                out.push(WorkflowInfo {
+                    id,
+                    status,
+                    start_time: record.start_us.map(system_time),
+                    end_time: record.end_us.map(system_time),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Shared {
+    pub(crate) fn active_status(&self, id: &str) -> Option<WorkflowStatus> {
+        self.lock().active.get(id).map(|active| active.status)
+    }
+
+    /// The head record of workflow `id`, or `NotFound`.
+    pub(crate) async fn record(&self, id: &str) -> Result<WorkflowRecord> {
+        read_record(&*self.store, id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "workflow", id: id.to_string() })
+    }
+
+    async fn find_step(&self, id: &str, task_id: &str) -> Result<(u32, StepRecord)> {
+        let prefix = workflow_prefix(id);
+        for (key, bytes) in self.store.scan_prefix(STEPS, &prefix).await? {
+            let step: StepRecord = decode(STEPS, &key, &bytes)?;
+            if step.task_id == task_id {
+                let index = step_of_key(prefix.len(), &key).unwrap_or(0);
+                return Ok((index, step));
+            }
+        }
+        Err(Error::NotFound { what: "task", id: task_id.to_string() })
+    }
+
+    /// The stored output of a successful workflow.
+    pub(crate) async fn stored_output(&self, id: &str, record: &WorkflowRecord) -> Result<Output> {
+        let key = step_key(id, record.root);
+        let missing = || Error::Corrupt {
+            keyspace: RESULTS.name(),
+            key: workflow_storage::render_key(&key),
+            reason: "the successful workflow's output is missing".to_string(),
+        };
+        let step_bytes = self.store.get(STEPS, &key).await?.ok_or_else(missing)?;
+        let step: StepRecord = decode(STEPS, &key, &step_bytes)?;
+        let result_bytes = self.store.get(RESULTS, &key).await?.ok_or_else(missing)?;
+        let result: ResultRecord = decode(RESULTS, &key, &result_bytes)?;
+        let result = match result.outcome {
+            StepOutcome::Value { bytes, .. } => StepResult::Value(bytes.into()),
+            StepOutcome::Caught(error) => StepResult::Caught(error),
+        };
+        let mut bytes = Vec::new();
+        append_output(0, std::slice::from_ref(&step), &[Some(result)], &mut bytes)?;
+        Ok(Output {
+            bytes,
+            fingerprint: record.output_fingerprint,
+            type_name: record.output_type.clone(),
+        })
+    }
+}
+
+fn decode_output<T: TaskValue>(id: &str, output: &Output) -> Result<T> {
+    if output.fingerprint != fingerprint::<T>() {
+        return Err(Error::Codec {
+            message: format!(
+                "workflow `{id}` outputs a `{}`, read as `{}`",
+                output.type_name,
+                short_type_name::<T>()
+            ),
+        });
+    }
+    decode_value(&output.bytes, &format!("output of workflow `{id}`"))
+}
+
+pub(crate) fn failed(id: &str, record: &WorkflowRecord) -> Error {
+    match &record.failure {
+        Some(failure) => Error::TaskFailed {
+            workflow_id: id.to_string(),
+            task_id: failure.task_id.clone(),
+            error: failure.error.clone(),
+        },
+        None => Error::NotFinished { id: id.to_string(), status: record.status },
+    }
+}
+
+fn parse_json(text: Option<&str>) -> serde_json::Value {
+    text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,168 @@
+//! Everything a workflow needs to run, from a fresh plan or from the store alone.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use workflow_storage::{Batch, Storage};
+
+use crate::{
+    committer::CommitResult,
+    lower::Plan,
+    records::{
+        decode, encode, step_key, step_of_key, workflow_prefix, AttemptRecord, ResultRecord,
+        StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS, WORKFLOWS,
+    },
+    registry::{Registry, TaskRegistration},
+    Error, Result, TaskError,
+};
+
+/// A finished step's output as dependents need it.
+#[derive(Clone, Debug)]
+pub(crate) enum StepResult {
+    Value(Arc<[u8]>),
+    Caught(TaskError),
+}
+
+/// A workflow ready for its driver.
+pub(crate) struct Launch {
+    pub(crate) id: Arc<str>,
+    pub(crate) record: WorkflowRecord,
+    pub(crate) steps: Vec<StepRecord>,
+    pub(crate) tasks: Vec<TaskRegistration>,
+    /// Checkpointed results, by step.
+    pub(crate) results: Vec<Option<StepResult>>,
+    /// Attempts already started, by step.
+    pub(crate) attempts: Vec<Option<AttemptRecord>>,
+    /// Records to write with the driver's first commit (a fresh workflow's own records).
+    pub(crate) initial: Batch,
+    /// Told when the first commit is durable.
+    pub(crate) started: Option<oneshot::Sender<CommitResult>>,
+}
+
+impl Launch {
+    /// A new workflow from its plan; its records are written by the first commit.
+    pub(crate) fn fresh(id: Arc<str>, plan: Plan, record: WorkflowRecord) -> Result<Launch> {
+        let mut initial = Batch::new();
+        for (step, record) in plan.steps.iter().enumerate() {
+            initial.put(STEPS, step_key(&id, step as u32), encode(record)?);
+        }
+        let count = plan.steps.len();
+        Ok(Launch {
+            id,
+            record,
+            steps: plan.steps,
+            tasks: plan.tasks,
+            results: vec![None; count],
+            attempts: vec![None; count],
+            initial,
+            started: None,
+        })
+    }
+
+    /// A stored workflow, read back from the store; every step's task must be registered with
+    /// the same version and signature.
+    pub(crate) async fn load(
+        store: &dyn Storage,
+        registry: &Registry,
+        id: Arc<str>,
+        record: WorkflowRecord,
+    ) -> Result<Launch> {
+        let prefix = workflow_prefix(&id);
+        let count = record.step_count as usize;
+        let mut steps = Vec::with_capacity(count);
+        let mut tasks = Vec::with_capacity(count);
+        for (key, bytes) in store.scan_prefix(STEPS, &prefix).await? {
+            let step: StepRecord = decode(STEPS, &key, &bytes)?;
+            if step_of_key(prefix.len(), &key) != Some(steps.len() as u32) {
+                return Err(corrupt(STEPS.name(), &key, "steps are not numbered in order"));
+            }
+            tasks.push(check_task(registry, &step)?);
+            steps.push(step);
+        }
+        if steps.len() != count || record.root as usize >= count.max(1) {
+            return Err(corrupt(
+                WORKFLOWS.name(),
+                id.as_bytes(),
+                &format!("{} steps stored, {count} expected", steps.len()),
+            ));
+        }
+        let mut results = vec![None; count];
+        for (key, bytes) in store.scan_prefix(RESULTS, &prefix).await? {
+            let step = stored_step(prefix.len(), &key, count, RESULTS.name())?;
+            let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
+            results[step] = Some(match result.outcome {
+                StepOutcome::Value { bytes, .. } => StepResult::Value(bytes.into()),
+                StepOutcome::Caught(error) => StepResult::Caught(error),
+            });
+        }
+        let mut attempts = vec![None; count];
+        for (key, bytes) in store.scan_prefix(ATTEMPTS, &prefix).await? {
+            let step = stored_step(prefix.len(), &key, count, ATTEMPTS.name())?;
+            attempts[step] = Some(decode(ATTEMPTS, &key, &bytes)?);
+        }
+        Ok(Launch {
+            id,
+            record,
+            steps,
+            tasks,
+            results,
+            attempts,
+            initial: Batch::new(),
+            started: None,
+        })
+    }
+}
+
+/// Reads a workflow's head record.
+pub(crate) async fn read_record(store: &dyn Storage, id: &str) -> Result<Option<WorkflowRecord>> {
+    match store.get(WORKFLOWS, id.as_bytes()).await? {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(decode(WORKFLOWS, id.as_bytes(), &bytes)?)),
+    }
+}
+
+fn check_task(registry: &Registry, step: &StepRecord) -> Result<TaskRegistration> {
+    let Some(task) = registry.get(&step.task) else {
+        return Err(Error::IncompatibleTask {
+            task: step.task.clone(),
+            reason: format!(
+                "no task of that name is linked into this program (stored version {})",
+                step.version
+            ),
+        });
+    };
+    if task.version != step.version {
+        return Err(Error::IncompatibleTask {
+            task: step.task.clone(),
+            reason: format!(
+                "stored version {}, this program has version {}",
+                step.version, task.version
+            ),
+        });
+    }
+    if task.signature != step.signature {
+        return Err(Error::IncompatibleTask {
+            task: step.task.clone(),
+            reason: format!(
+                "its argument or output types changed (version {} in both; bump the version when the signature changes)",
+                step.version
+            ),
+        });
+    }
+    Ok(*task)
+}
+
+fn stored_step(prefix_len: usize, key: &[u8], count: usize, keyspace: &'static str) -> Result<usize> {
+    match step_of_key(prefix_len, key) {
+        Some(step) if (step as usize) < count => Ok(step as usize),
+        _ => Err(corrupt(keyspace, key, "the key names no step of its workflow")),
+    }
+}
+
+fn corrupt(keyspace: &'static str, key: &[u8], reason: &str) -> Error {
+    Error::Corrupt {
+        keyspace,
+        key: workflow_storage::render_key(key),
+        reason: reason.to_string(),
+    }
+}

@@ -1,0 +1,40 @@
+//! The runtime of `workflow`: typed DAGs, the task registry and the durable engine.
+//!
+//! Users depend on the facade crate `workflow`, which re-exports everything here.
+
+mod arg;
+mod attempt;
+mod committer;
+mod context;
+mod create;
+mod dag;
+mod driver;
+mod engine;
+mod error;
+mod handle;
+mod id;
+mod launch;
+mod lower;
+mod metadata;
+mod records;
+mod registry;
+mod status;
+mod task;
+mod task_error;
+mod value;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use arg::IntoArg;
+pub use context::{context, try_context, TaskContext};
+pub use create::{create, Workflow};
+pub use dag::Dag;
+pub use engine::{Engine, EngineBuilder};
+pub use error::{Error, Result};
+pub use handle::WorkflowHandle;
+pub use metadata::{TaskMetadata, TaskStatus, WorkflowInfo, WorkflowMetadata};
+pub use status::WorkflowStatus;
+pub use task::{Task, TaskOptions};
+pub use task_error::TaskError;
+pub use value::TaskValue;

@@ -1,0 +1,155 @@
+//! Lowering: a `Dag<T>` becomes a table of serializable step records, once, at submission.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+
+use crate::{
+    arg::Input,
+    dag::{Dag, Node, NodeKind},
+    id::validate_task_id,
+    records::{InputRecord, StepOptions, StepRecord},
+    registry::TaskRegistration,
+    value::{fingerprint, short_type_name},
+    Error, Result,
+};
+
+/// A workflow's step table, ready to store and to run.
+pub(crate) struct Plan {
+    pub(crate) steps: Vec<StepRecord>,
+    pub(crate) tasks: Vec<TaskRegistration>,
+    pub(crate) root: u32,
+    pub(crate) dag_hash: u64,
+    pub(crate) output_type: String,
+    pub(crate) output_fingerprint: u64,
+}
+
+/// Lowers the graph under `dag`: each distinct node (by identity) becomes one step, numbered
+/// in build order, so every step's inputs come before it.
+pub(crate) fn lower<T: 'static>(dag: &Dag<T>) -> Result<Plan> {
+    let nodes = collect_nodes(dag.node());
+    let index: HashMap<*const Node, u32> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| (Arc::as_ptr(node), i as u32))
+        .collect();
+    let ids = assign_task_ids(&nodes)?;
+
+    let mut steps = Vec::with_capacity(nodes.len());
+    let mut tasks = Vec::with_capacity(nodes.len());
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut scratch = Vec::new();
+    for (node, task_id) in nodes.iter().zip(ids) {
+        let NodeKind::Task { task, inputs } = &node.kind;
+        let inputs = inputs
+            .iter()
+            .map(|input| lower_input(input, &index, &task_id))
+            .collect::<Result<Vec<_>>>()?;
+        let options = &node.options;
+        let step = StepRecord {
+            task_id,
+            task: task.name.to_string(),
+            version: task.version,
+            signature: task.signature,
+            options: StepOptions {
+                max_retries: options.max_retries,
+                retry_errors: options.retry_errors,
+                retry_backoff_ms: options.retry_backoff.map(|d| d.as_millis() as u64),
+                timeout_ms: options.timeout.map(|d| d.as_millis() as u64),
+                checkpoint: options.checkpoint,
+                catch_errors: options.catch_errors,
+                metadata: options.metadata.as_ref().map(|m| m.to_string()),
+            },
+            inputs,
+        };
+        scratch.clear();
+        scratch = postcard::to_extend(&step, scratch).map_err(|e| Error::Codec {
+            message: format!("cannot encode step `{}`: {e}", step.task_id),
+        })?;
+        hasher.update(&scratch);
+        steps.push(step);
+        tasks.push(*task);
+    }
+    Ok(Plan {
+        root: (steps.len() - 1) as u32,
+        steps,
+        tasks,
+        dag_hash: hasher.digest(),
+        output_type: short_type_name::<T>(),
+        output_fingerprint: fingerprint::<T>(),
+    })
+}
+
+/// Every node reachable from `root`, once each, in build order (root last).
+fn collect_nodes(root: &Arc<Node>) -> Vec<Arc<Node>> {
+    let mut seen: HashSet<*const Node> = HashSet::new();
+    let mut nodes = Vec::new();
+    let mut stack: Vec<&Input> = Vec::new();
+    seen.insert(Arc::as_ptr(root));
+    nodes.push(root.clone());
+    stack.extend(root.inputs());
+    while let Some(input) = stack.pop() {
+        match input {
+            Input::Node(node) => {
+                if seen.insert(Arc::as_ptr(node)) {
+                    nodes.push(node.clone());
+                    stack.extend(node.inputs());
+                }
+            }
+            Input::List(items) => stack.extend(items),
+            Input::Value(_) | Input::Invalid(_) => {}
+        }
+    }
+    nodes.sort_by_key(|node| node.seq);
+    nodes
+}
+
+/// Task ids: the given id or the function's name; repeats get `_1`, `_2`, ... in build order.
+fn assign_task_ids(nodes: &[Arc<Node>]) -> Result<Vec<String>> {
+    let mut used: HashSet<String> = HashSet::with_capacity(nodes.len());
+    let mut next_suffix: HashMap<&str, u32> = HashMap::new();
+    let mut ids = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let base: &str = match (&node.options.task_id, &node.kind) {
+            (Some(id), _) => {
+                validate_task_id(id)?;
+                id
+            }
+            (None, NodeKind::Task { task, .. }) => task.function,
+        };
+        let id = if used.contains(base) {
+            let suffix = next_suffix.entry(base).or_insert(1);
+            loop {
+                let candidate = format!("{base}_{suffix}");
+                *suffix += 1;
+                if !used.contains(&candidate) {
+                    break candidate;
+                }
+            }
+        } else {
+            base.to_string()
+        };
+        used.insert(id.clone());
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+fn lower_input(input: &Input, index: &HashMap<*const Node, u32>, task_id: &str) -> Result<InputRecord> {
+    Ok(match input {
+        Input::Value(bytes) => InputRecord::Value(bytes.to_vec()),
+        Input::Node(node) => InputRecord::Step(index[&Arc::as_ptr(node)]),
+        Input::List(items) => InputRecord::List(
+            items
+                .iter()
+                .map(|item| lower_input(item, index, task_id))
+                .collect::<Result<_>>()?,
+        ),
+        Input::Invalid(message) => {
+            return Err(Error::Codec {
+                message: format!("an argument of task `{task_id}`: {message}"),
+            })
+        }
+    })
+}

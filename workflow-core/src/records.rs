@@ -1,0 +1,151 @@
+//! The records the engine stores, their keyspaces and keys.
+//!
+//! One keyspace per kind of record; keys start with the workflow id so that one prefix scan
+//! returns a workflow's records in step order.
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use workflow_storage::{decode_record, encode_record, KeyBuilder, Keyspace};
+
+use crate::{Result, TaskError, WorkflowStatus};
+
+/// Workflow id -> [`WorkflowRecord`].
+pub(crate) const WORKFLOWS: Keyspace = Keyspace::new("workflows");
+/// (workflow id, step) -> [`StepRecord`], written once when the workflow is created.
+pub(crate) const STEPS: Keyspace = Keyspace::new("steps");
+/// (workflow id, step) -> [`ResultRecord`], the checkpoint of a finished step.
+pub(crate) const RESULTS: Keyspace = Keyspace::new("results");
+/// (workflow id, step) -> [`AttemptRecord`], written before each attempt starts.
+pub(crate) const ATTEMPTS: Keyspace = Keyspace::new("attempts");
+
+/// The keyspaces holding per-step records of a workflow.
+pub(crate) const STEP_KEYSPACES: [Keyspace; 3] = [STEPS, RESULTS, ATTEMPTS];
+
+/// The prefix of every per-step key of workflow `id`.
+pub(crate) fn workflow_prefix(id: &str) -> Vec<u8> {
+    KeyBuilder::new().str(id).build()
+}
+
+/// The key of step `step` of workflow `id`.
+pub(crate) fn step_key(id: &str, step: u32) -> Vec<u8> {
+    KeyBuilder::with_capacity(id.len() + 5)
+        .str(id)
+        .u32(step)
+        .build()
+}
+
+/// The step number at the end of a per-step key.
+pub(crate) fn step_of_key(prefix_len: usize, key: &[u8]) -> Option<u32> {
+    let bytes: [u8; 4] = key.get(prefix_len..)?.try_into().ok()?;
+    Some(u32::from_be_bytes(bytes))
+}
+
+pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
+    Ok(encode_record(record)?)
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(keyspace: Keyspace, key: &[u8], bytes: &[u8]) -> Result<T> {
+    Ok(decode_record(keyspace, key, bytes)?)
+}
+
+/// The head record of a workflow.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct WorkflowRecord {
+    pub(crate) status: WorkflowStatus,
+    /// Hash of the step table: what "the same DAG" compares.
+    pub(crate) dag_hash: u64,
+    pub(crate) step_count: u32,
+    pub(crate) root: u32,
+    /// Order of arrival, for starting pending workflows first in, first out.
+    pub(crate) queue_seq: u64,
+    pub(crate) created_us: u64,
+    pub(crate) start_us: Option<u64>,
+    pub(crate) end_us: Option<u64>,
+    pub(crate) output_type: String,
+    pub(crate) output_fingerprint: u64,
+    /// User metadata as JSON text.
+    pub(crate) metadata: Option<String>,
+    pub(crate) failure: Option<Failure>,
+}
+
+/// The task failure that ended a workflow.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Failure {
+    pub(crate) task_id: String,
+    pub(crate) error: TaskError,
+    pub(crate) end_us: u64,
+}
+
+/// One step of a lowered DAG.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct StepRecord {
+    pub(crate) task_id: String,
+    pub(crate) task: String,
+    pub(crate) version: u32,
+    pub(crate) signature: u64,
+    pub(crate) options: StepOptions,
+    pub(crate) inputs: Vec<InputRecord>,
+}
+
+/// The options of one step, resolved from the task's attribute and the node's methods.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct StepOptions {
+    pub(crate) max_retries: u32,
+    pub(crate) retry_errors: bool,
+    pub(crate) retry_backoff_ms: Option<u64>,
+    pub(crate) timeout_ms: Option<u64>,
+    pub(crate) checkpoint: bool,
+    pub(crate) catch_errors: bool,
+    /// User metadata as JSON text.
+    pub(crate) metadata: Option<String>,
+}
+
+/// One input of a step: an encoded value, another step's output, or a list of inputs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) enum InputRecord {
+    Value(#[serde(with = "serde_bytes")] Vec<u8>),
+    Step(u32),
+    List(Vec<InputRecord>),
+}
+
+/// The checkpoint of a finished step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ResultRecord {
+    pub(crate) attempts: u32,
+    pub(crate) start_us: u64,
+    pub(crate) end_us: u64,
+    pub(crate) outcome: StepOutcome,
+}
+
+/// What a finished step produced.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum StepOutcome {
+    /// The encoded output and the fingerprint of its type.
+    Value {
+        fingerprint: u64,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
+    /// A failure caught by `catch_errors`, handed to dependents as `Err`.
+    Caught(TaskError),
+}
+
+/// The attempts a step has started, written before each one starts.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub(crate) struct AttemptRecord {
+    pub(crate) attempts: u32,
+    pub(crate) first_start_us: u64,
+    pub(crate) last_start_us: u64,
+}
+
+/// Microseconds since the Unix epoch.
+pub(crate) fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// A stored time as a `SystemTime`.
+pub(crate) fn system_time(us: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_micros(us)
+}

@@ -1,0 +1,116 @@
+//! The link-time registry of tasks, so that a new process finds a stored step's code by name.
+
+use std::{collections::HashMap, sync::OnceLock};
+
+use crate::{
+    task::{BoxFuture, Invocation, OutcomeKind, Task, TaskOptions},
+    value::{decode_value, encode_value, fingerprint, short_type_name},
+    Error, Result,
+};
+
+/// One task's entry in the registry: its durable identity and a type-erased runner.
+///
+/// `#[task]` submits one per function with `inventory`; a `Dag` node holds a copy.
+#[derive(Clone, Copy)]
+pub struct TaskRegistration {
+    pub(crate) name: &'static str,
+    pub(crate) function: &'static str,
+    pub(crate) version: u32,
+    pub(crate) signature: u64,
+    pub(crate) options: TaskOptions,
+    pub(crate) start: fn(&[u8]) -> Result<ErasedInvocation>,
+    pub(crate) output_type: fn() -> String,
+    pub(crate) output_fingerprint: fn() -> u64,
+}
+
+impl std::fmt::Debug for TaskRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskRegistration")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TaskRegistration {
+    /// The registration of task `M`.
+    pub const fn of<M: Task>() -> Self {
+        TaskRegistration {
+            name: M::NAME,
+            function: M::FUNCTION,
+            version: M::VERSION,
+            signature: M::SIGNATURE,
+            options: M::OPTIONS,
+            start: start_erased::<M>,
+            output_type: short_type_name::<M::Output>,
+            output_fingerprint: fingerprint::<M::Output>,
+        }
+    }
+}
+
+inventory::collect!(TaskRegistration);
+
+/// A started attempt whose output is already encoded.
+pub(crate) enum ErasedInvocation {
+    Sync(Box<dyn FnOnce() -> ErasedOutcome + Send + 'static>),
+    Async(BoxFuture<ErasedOutcome>),
+}
+
+/// An attempt's result: the encoded output, or why it failed.
+pub(crate) enum ErasedOutcome {
+    Value(Vec<u8>),
+    Failed(String),
+    Unencodable(String),
+}
+
+fn start_erased<M: Task>(args: &[u8]) -> Result<ErasedInvocation> {
+    let args: M::Args = decode_value(args, M::NAME)?;
+    Ok(match M::invoke(args) {
+        Invocation::Sync(body) => ErasedInvocation::Sync(Box::new(move || erase(body().kind))),
+        Invocation::Async(future) => {
+            ErasedInvocation::Async(Box::pin(async move { erase(future.await.kind) }))
+        }
+    })
+}
+
+fn erase<T: serde::Serialize>(kind: OutcomeKind<T>) -> ErasedOutcome {
+    match kind {
+        OutcomeKind::Value(value) => match encode_value(&value) {
+            Ok(bytes) => ErasedOutcome::Value(bytes),
+            Err(error) => ErasedOutcome::Unencodable(error.to_string()),
+        },
+        OutcomeKind::Failed(message) => ErasedOutcome::Failed(message),
+    }
+}
+
+/// Every task linked into this program, by durable name.
+pub(crate) struct Registry {
+    by_name: HashMap<&'static str, TaskRegistration>,
+}
+
+impl Registry {
+    /// The process-wide registry, built once from `inventory`.
+    pub(crate) fn global() -> Result<&'static Registry> {
+        static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
+        REGISTRY
+            .get_or_init(|| {
+                let mut by_name = HashMap::new();
+                for task in inventory::iter::<TaskRegistration> {
+                    if let Some(previous) = by_name.insert(task.name, *task) {
+                        if previous.signature != task.signature || previous.version != task.version
+                        {
+                            return Err(task.name.to_string());
+                        }
+                    }
+                }
+                Ok(Registry { by_name })
+            })
+            .as_ref()
+            .map_err(|name| Error::DuplicateTask { name: name.clone() })
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&TaskRegistration> {
+        self.by_name.get(name)
+    }
+}

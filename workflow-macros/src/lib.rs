@@ -1,0 +1,41 @@
+//! Procedural macros of [`workflow`](https://docs.rs/workflow). Use them through the
+//! `workflow` crate (`use workflow::prelude::*;`), whose documentation shows them in action:
+//! the code they generate names only `::workflow::__private`, so they do not work without it.
+
+mod errors;
+mod task;
+
+use proc_macro::TokenStream;
+
+/// Makes a function a durable task: `#[task] fn add(a: i64, b: i64) -> i64`.
+///
+/// The function stays callable as written. Next to it, a module of the same name gets
+/// `add::bind(a, b)`, which builds a `Dag<i64>` node whose arguments are values or the nodes
+/// of other tasks, and the task is registered under its durable name so that a new process
+/// can resume stored workflows that use it.
+///
+/// ```text
+/// #[task(
+///     name = "billing.charge",   // durable name; default: module path + function name
+///     version = 2,               // default 1
+///     max_retries = 5,           // retries after the first attempt; default 3
+///     retry_errors = true,       // retry `Err` too, not only panics; default false
+///     retry_backoff = "100ms",   // first delay, doubled per retry; default none
+///     checkpoint = false,        // keep the output in memory only; default true
+///     timeout = "30s",           // per attempt; default none
+///     blocking,                  // sync tasks only: run on the blocking pool; default false
+/// )]
+/// async fn charge(order: Order) -> Result<Receipt, PayError> { .. }
+/// ```
+///
+/// Durations are humantime strings (`"100ms"`, `"30s"`, `"1m 30s"`), checked at compile time.
+///
+/// Arguments and the output must be owned, serde-able types (`String`, not `&str`); a
+/// `Result<T, E>` return (any path ending in `Result`) makes `T` the output and an `Err` a
+/// task failure. The function must be a free, non-generic function declared at module level
+/// (not inside a function body): the generated module resolves the signature's types through
+/// `use super::*`. See the `workflow` crate's documentation for examples.
+#[proc_macro_attribute]
+pub fn task(attr: TokenStream, item: TokenStream) -> TokenStream {
+    task::expand(attr.into(), item.into()).into()
+}

@@ -1,0 +1,25 @@
+//! The storage layer of `workflow`.
+//!
+//! It knows keys, values, keyspaces, atomic batches and ordered prefix scans, and nothing of
+//! tasks or workflows. The engine in `workflow-core` writes through the [`Storage`] trait;
+//! [`FjallStore`] (the embedded default) and [`MemoryStore`] implement it.
+
+mod batch;
+mod durability;
+mod error;
+mod fjall_store;
+mod key;
+mod keyspace;
+mod memory_store;
+mod record;
+mod storage;
+
+pub use batch::{Batch, Expectation, Operation};
+pub use durability::Durability;
+pub use error::{render_key, Result, StorageError};
+pub use fjall_store::FjallStore;
+pub use key::{KeyBuilder, KeyReader};
+pub use keyspace::Keyspace;
+pub use memory_store::MemoryStore;
+pub use record::{decode_record, encode_record, FORMAT_VERSION};
+pub use storage::Storage;

@@ -1,0 +1,65 @@
+use async_trait::async_trait;
+
+use crate::{Batch, Durability, Keyspace, Result};
+
+/// A key-value store with keyspaces, atomic multi-key commits and ordered prefix scans.
+///
+/// Keys compare as bytes. A [`Batch`] is applied atomically: after a crash either all of its
+/// operations are visible or none. Its [expectations](Batch::expect) are checked under the
+/// backend's write lock, so a batch whose expectations no longer hold is refused with
+/// [`StorageError::Conflict`](crate::StorageError::Conflict) and changes nothing.
+///
+/// After [`close`](Storage::close), every method returns
+/// [`StorageError::Closed`](crate::StorageError::Closed).
+///
+/// # Examples
+///
+/// ```
+/// use workflow_storage::{Batch, Durability, Keyspace, MemoryStore, Storage, StorageError};
+///
+/// const RUNS: Keyspace = Keyspace::new("runs");
+///
+/// async fn start_run(store: &dyn Storage, id: &str) -> workflow_storage::Result<()> {
+///     let mut batch = Batch::new();
+///     batch.expect(RUNS, id, None); // refuse to start a run twice
+///     batch.put(RUNS, id, "pending");
+///     store.commit(batch, Durability::Sync).await
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> workflow_storage::Result<()> {
+/// let store = MemoryStore::new();
+/// start_run(&store, "run-1").await?;
+/// assert!(matches!(start_run(&store, "run-1").await, Err(StorageError::Conflict { .. })));
+/// assert_eq!(store.scan_prefix(RUNS, b"run-").await?.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Reads one value; `None` if `key` is absent (or the keyspace was never written).
+    async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>>;
+
+    /// Reads every entry whose key starts with `prefix`, in ascending key order. An empty
+    /// prefix reads the whole keyspace.
+    async fn scan_prefix(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// Applies `batch` atomically. Under [`Durability::Sync`] the batch is on stable storage
+    /// when this returns; under [`Durability::Buffered`] it is written to the operating system
+    /// (it survives a killed process, not a power loss).
+    ///
+    /// Fails with [`StorageError::Conflict`](crate::StorageError::Conflict) if an
+    /// expectation does not hold and with
+    /// [`StorageError::InvalidKey`](crate::StorageError::InvalidKey) if a key or value breaks
+    /// the limits described on [`Batch`]; either way nothing is written.
+    async fn commit(&self, batch: Batch, durability: Durability) -> Result<()>;
+
+    /// Makes every committed batch durable and releases the store, so it can be opened
+    /// again. Afterwards every method, including `close`, returns
+    /// [`StorageError::Closed`](crate::StorageError::Closed).
+    async fn close(&self) -> Result<()>;
+}
