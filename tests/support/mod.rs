@@ -24,3 +24,42 @@ pub fn hit(key: &str) -> u32 {
 pub fn hits(key: &str) -> u32 {
     counters().lock().unwrap().get(key).copied().unwrap_or(0)
 }
+
+/// Appends `entry` to the shared log.
+pub fn log(entry: impl Into<String>) {
+    log_store().lock().unwrap().push(entry.into());
+}
+
+/// The entries of the shared log that start with `prefix`, in order.
+pub fn logged(prefix: &str) -> Vec<String> {
+    log_store()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.starts_with(prefix))
+        .cloned()
+        .collect()
+}
+
+fn log_store() -> &'static Mutex<Vec<String>> {
+    static LOG: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    LOG.get_or_init(Default::default)
+}
+
+/// A gate that tasks wait at until a test opens it, one per name.
+pub fn gate(name: &str) -> std::sync::Arc<tokio::sync::Semaphore> {
+    static GATES: OnceLock<Mutex<HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>> =
+        OnceLock::new();
+    GATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
+        .clone()
+}
+
+/// Lets every task waiting at gate `name`, and all later ones, through.
+pub fn open_gate(name: &str) {
+    gate(name).add_permits(1 << 20);
+}

@@ -37,6 +37,7 @@ use crate::{Error, Result};
 )]
 pub trait TaskValue: Serialize + DeserializeOwned + Send + Sync + 'static {}
 
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> TaskValue for T {}
 
 /// The name of `T` without module paths: `alloc::vec::Vec<my::Order>` is `Vec<Order>`.

@@ -19,7 +19,10 @@ mod tasks {
 
     #[task]
     fn scaled(p: self::Point, s: Scale) -> Point {
-        Point { x: p.x * s.0, y: p.y * s.0 }
+        Point {
+            x: p.x * s.0,
+            y: p.y * s.0,
+        }
     }
 
     #[task]
@@ -41,7 +44,10 @@ mod tasks {
 
         #[task]
         pub fn shift(p: super::Point, by: i64) -> super::Point {
-            super::Point { x: p.x + by, y: p.y + by }
+            super::Point {
+                x: p.x + by,
+                y: p.y + by,
+            }
         }
     }
 }

@@ -15,7 +15,11 @@ fn risky(n: i64) -> Result<i64, String> {
 fn report(result: Result<i64, TaskError>) -> String {
     match result {
         Ok(value) => value.to_string(),
-        Err(error) => format!("failed after {} attempts: {}", error.attempts(), error.message()),
+        Err(error) => format!(
+            "failed after {} attempts: {}",
+            error.attempts(),
+            error.message()
+        ),
     }
 }
 

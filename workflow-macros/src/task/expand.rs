@@ -12,7 +12,7 @@ use syn::{
 use super::{
     parse::{Returns, TaskDef},
     type_text::{signature_text, type_text},
-    validate::{is_free_function, type_problems, Role},
+    validate::{is_free_function, is_generic, type_problems, Role},
 };
 
 /// The code generated next to a valid task function (which is emitted by the caller).
@@ -67,7 +67,7 @@ pub(crate) fn stub(def: &TaskDef) -> TokenStream {
     if !is_free_function(&item.sig) {
         return TokenStream::new();
     }
-    let generic = !item.sig.generics.params.is_empty();
+    let generic = is_generic(&item.sig);
     let params = def.args.iter().map(|arg| {
         let ty = &arg.ty;
         if generic || !type_problems(ty, Role::Argument).is_empty() {
@@ -117,9 +117,11 @@ fn task_impl(def: &TaskDef, returns: &Returns, arg_types: &[Type], output: &Type
     let locals: Vec<Ident> = (0..def.args.len())
         .map(|i| format_ident!("__arg{i}"))
         .collect();
+    // Spanned at the argument list, where a type that cannot be decoded is reported.
+    let args = quote_spanned!(item.sig.paren_token.span.join()=> (#(#arg_types,)*));
     quote! {
         impl ::workflow::__private::Task for __Task {
-            type Args = (#(#arg_types,)*);
+            type Args = #args;
             type Output = #output;
             const NAME: &'static str = #durable_name;
             const FUNCTION: &'static str = #function;
@@ -170,14 +172,17 @@ fn invoke_body(def: &TaskDef, returns: &Returns) -> TokenStream {
     let sig = &def.item.sig;
     let name = &sig.ident;
     let locals = (0..def.args.len()).map(|i| format_ident!("__arg{i}"));
-    let call = quote!(super::#name(#(#locals),*));
-    let wrapper = Ident::new(returns.kind.wrapper(), Span::call_site());
-    // Spanned at the return type, so that e.g. an error type without `Display` is reported
-    // where the user wrote it.
-    let return_span = match &sig.output {
-        syn::ReturnType::Type(_, ty) => ty.span(),
-        syn::ReturnType::Default => name.span(),
+    // Spanned at the error type (else the return type), so that an error type without
+    // `Display` is reported where the user wrote it.
+    let return_span = match (&returns.error, &sig.output) {
+        (Some(error), _) => error.span(),
+        (None, syn::ReturnType::Type(_, ty)) => ty.span(),
+        (None, syn::ReturnType::Default) => name.span(),
     };
+    let wrapper = Ident::new(returns.kind.wrapper(), return_span);
+    let mut function = name.clone();
+    function.set_span(return_span);
+    let call = quote_spanned!(return_span=> super::#function(#(#locals),*));
     match &sig.asyncness {
         Some(asyncness) => {
             let outcome =
@@ -219,10 +224,11 @@ fn bind_fn(def: &TaskDef, arg_types: &[Type], output: &Type) -> TokenStream {
     );
     if !def.args.is_empty() {
         doc.push_str("\n\n# Arguments\n");
-        for arg in &def.args {
-            let arg_name = arg.name.unraw();
-            doc.push_str(&format!("\n- `{arg_name}`: `{}`", type_text(&arg.ty)));
-        }
+        doc.extend(
+            def.args
+                .iter()
+                .map(|arg| format!("\n- `{}`: `{}`", arg.name.unraw(), type_text(&arg.ty))),
+        );
     }
     quote! {
         #[doc = #doc]
@@ -281,6 +287,65 @@ fn in_child(ty: &Type) -> Type {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{errors::Errors, task::parse::parse};
+
+    fn expanded(attr: TokenStream, item: syn::ItemFn) -> String {
+        let mut errors = Errors::default();
+        let def = parse(attr, item, &mut errors);
+        assert!(errors.into_error().is_none());
+        let returns = def.returns.as_ref().expect("classified");
+        expand(&def, returns).to_string()
+    }
+
+    #[test]
+    fn an_async_fallible_task_expands_to_the_contract() {
+        let code = expanded(
+            quote!(max_retries = 5, timeout = "1.5s"),
+            parse_quote! {
+                pub async fn fetch(url: String, n: u32) -> Result<String, FetchError> {}
+            },
+        );
+        for fragment in [
+            "pub mod fetch",
+            "type Args = (String , u32 ,)",
+            "type Output = String",
+            "const NAME : & 'static str = :: core :: module_path ! ()",
+            "const FUNCTION : & 'static str = \"fetch\"",
+            "const VERSION : u32 = 1u32",
+            "signature_hash (\"fn(String, u32) -> Result<String, FetchError>\")",
+            "max_retries : 5u32 ,",
+            "timeout : :: core :: option :: Option :: Some (:: core :: time :: Duration :: new (1u64 , 500000000u32)) ,",
+            ".. :: workflow :: __private :: TaskOptions :: DEFAULT",
+            "let (__arg0 , __arg1 ,) = args ;",
+            "Invocation :: Async",
+            "fallible (super :: fetch (__arg0 , __arg1) . await)",
+            "pub fn bind (url : impl :: workflow :: __private :: IntoArg < String >",
+            "assert_task_value :: < u32 > ()",
+        ] {
+            assert!(code.contains(fragment), "missing `{fragment}` in {code}");
+        }
+    }
+
+    #[test]
+    fn a_sync_task_without_arguments_expands_to_the_contract() {
+        let code = expanded(
+            quote!(name = "x.one", version = 3),
+            parse_quote!(
+                fn one() -> i64 {}
+            ),
+        );
+        for fragment in [
+            "mod one",
+            "type Args = ()",
+            "const NAME : & 'static str = \"x.one\"",
+            "const VERSION : u32 = 3u32",
+            "let () = args ;",
+            "Invocation :: Sync (:: std :: boxed :: Box :: new (move || :: workflow :: __private :: plain (super :: one ())))",
+            "pub fn bind () -> :: workflow :: __private :: Dag < i64 >",
+        ] {
+            assert!(code.contains(fragment), "missing `{fragment}` in {code}");
+        }
+    }
 
     #[test]
     fn relative_paths_are_rebased() {

@@ -4,6 +4,7 @@ mod options;
 
 use proc_macro2::TokenStream;
 use quote::format_ident;
+use syn::ext::IdentExt;
 use syn::{
     parse_quote, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type,
 };
@@ -40,6 +41,8 @@ pub(crate) struct Returns {
     pub(crate) written: Type,
     /// The output type of the task's nodes: `T` for `T` and for `Result<T, E>`.
     pub(crate) output: Type,
+    /// The `E` of `Result<T, E>` as written, if it is written there.
+    pub(crate) error: Option<Type>,
 }
 
 /// How a task's return value becomes its output, told from the return type's syntax.
@@ -68,20 +71,20 @@ impl ReturnKind {
 /// Reads the options and the signature; problems are recorded in `errors`.
 pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> TaskDef {
     let options = options::parse_options(attr, errors);
-    let args = item
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(typed) => Some(typed),
-            FnArg::Receiver(_) => None,
-        })
-        .enumerate()
-        .map(|(index, typed)| Arg {
-            name: binding_name(&typed.pat).unwrap_or_else(|| format_ident!("__arg{index}")),
+    let typed = item.sig.inputs.iter().filter_map(|input| match input {
+        FnArg::Typed(typed) => Some(typed),
+        FnArg::Receiver(_) => None,
+    });
+    let mut args: Vec<Arg> = Vec::new();
+    for (index, typed) in typed.enumerate() {
+        let name = binding_name(&typed.pat)
+            .filter(|name| args.iter().all(|arg| arg.name != *name))
+            .unwrap_or_else(|| format_ident!("__arg{index}"));
+        args.push(Arg {
+            name,
             ty: (*typed.ty).clone(),
-        })
-        .collect();
+        });
+    }
     let returns = classify(&item.sig.output).map_err(|e| errors.push(e)).ok();
     TaskDef {
         item,
@@ -91,11 +94,20 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Tas
     }
 }
 
-/// The identifier a pattern binds, if it is just one: `x` or `mut x`.
+/// The identifier a pattern binds, if it is just one (`x` or `mut x`), without leading
+/// underscores: `bind` uses every parameter, so `_unused` would be misleading there.
 fn binding_name(pat: &Pat) -> Option<Ident> {
     match pat {
         Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
-            Some(ident.ident.clone())
+            let name = ident.ident.unraw().to_string();
+            let trimmed = name.trim_start_matches('_');
+            if trimmed.len() == name.len() {
+                Some(ident.ident.clone())
+            } else {
+                syn::parse_str::<Ident>(trimmed)
+                    .ok()
+                    .map(|stripped| Ident::new(&stripped.to_string(), ident.ident.span()))
+            }
         }
         _ => None,
     }
@@ -113,6 +125,7 @@ pub(crate) fn classify(output: &ReturnType) -> syn::Result<Returns> {
     let plain = |written: Type| Returns {
         kind: ReturnKind::Plain,
         output: written.clone(),
+        error: None,
         written,
     };
     let Some(last) = last_segment(&written) else {
@@ -121,17 +134,23 @@ pub(crate) fn classify(output: &ReturnType) -> syn::Result<Returns> {
     if last.ident != "Result" {
         return Ok(plain(written));
     }
-    let ok_type = match &last.arguments {
-        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
-            GenericArgument::Type(ty) => Some(ty.clone()),
-            _ => None,
-        }),
-        _ => None,
-    };
-    match ok_type {
+    let mut type_args = match &last.arguments {
+        PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+    .into_iter();
+    match type_args.next() {
         Some(output) => Ok(Returns {
             kind: ReturnKind::Fallible,
             output,
+            error: type_args.next(),
             written,
         }),
         None => Err(syn::Error::new_spanned(
@@ -205,13 +224,16 @@ mod tests {
     #[test]
     fn arguments_keep_plain_names() {
         let item: ItemFn = parse_quote! {
-            fn f(a: i64, mut b: String, (c, d): (u8, u8), _: u8) {}
+            fn f(a: i64, mut b: String, (c, d): (u8, u8), _: u8, _e: u8, e: u8, _1: u8) {}
         };
         let mut errors = Errors::default();
         let def = parse(TokenStream::new(), item, &mut errors);
         assert!(errors.into_error().is_none());
         let names: Vec<String> = def.args.iter().map(|a| a.name.to_string()).collect();
-        assert_eq!(names, ["a", "b", "__arg2", "__arg3"]);
+        assert_eq!(
+            names,
+            ["a", "b", "__arg2", "__arg3", "e", "__arg5", "__arg6"]
+        );
         assert_eq!(def.returns.map(|r| r.kind), Some(ReturnKind::Plain));
     }
 }

@@ -48,6 +48,18 @@ pub(crate) fn is_free_function(sig: &Signature) -> bool {
     !finder.saw_self
 }
 
+/// Whether the function is generic, explicitly or through `impl Trait` arguments, so that
+/// it cannot be named without type arguments.
+pub(crate) fn is_generic(sig: &Signature) -> bool {
+    let mut finder = Finder::new(Role::Argument);
+    for input in &sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            finder.visit_type(&typed.ty);
+        }
+    }
+    !sig.generics.params.is_empty() || finder.saw_impl_trait
+}
+
 /// The problems of one argument or output type: borrowed, `impl Trait`, or `Self`.
 pub(crate) fn type_problems(ty: &Type, role: Role) -> Vec<syn::Error> {
     let mut finder = Finder::new(role);
@@ -151,6 +163,7 @@ struct Finder {
     role: Role,
     problems: Vec<syn::Error>,
     saw_self: bool,
+    saw_impl_trait: bool,
 }
 
 impl Finder {
@@ -159,6 +172,7 @@ impl Finder {
             role,
             problems: Vec::new(),
             saw_self: false,
+            saw_impl_trait: false,
         }
     }
 
@@ -184,6 +198,7 @@ impl<'ast> Visit<'ast> for Finder {
     }
 
     fn visit_type_impl_trait(&mut self, impl_trait: &'ast TypeImplTrait) {
+        self.saw_impl_trait = true;
         let message = match self.role {
             Role::Argument => {
                 "a task argument cannot be `impl Trait`: it is stored, so it needs one \
@@ -293,6 +308,22 @@ mod tests {
         assert!(found[4].contains("`where` clause"));
         assert!(found[5].contains("argument cannot be `impl Trait`"));
         assert!(found[6].contains("cannot return `impl Trait`"));
+    }
+
+    #[test]
+    fn impl_trait_arguments_make_a_function_generic() {
+        let item: ItemFn = parse_quote!(
+            fn f(x: impl Into<u8>) {}
+        );
+        assert!(is_generic(&item.sig));
+        let item: ItemFn = parse_quote!(
+            fn f<T>(x: u8) {}
+        );
+        assert!(is_generic(&item.sig));
+        let item: ItemFn = parse_quote!(
+            fn f(x: &str) -> impl Sized {}
+        );
+        assert!(!is_generic(&item.sig));
     }
 
     #[test]

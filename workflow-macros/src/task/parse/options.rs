@@ -94,7 +94,7 @@ const TABLE: &[Spec] = &[
     },
     Spec {
         key: "blocking",
-        example: "blocking",
+        example: "blocking = true",
         setter: Setter::Flag(|o, v| o.blocking = Some(v)),
     },
 ];
@@ -195,7 +195,7 @@ pub(crate) fn parse_duration(text: &LitStr) -> syn::Result<Duration> {
         syn::Error::new(
             text.span(),
             format!(
-                "invalid duration {:?}: {error}; write it like \"100ms\", \"30s\" or \"1m 30s\"",
+                "invalid duration {:?} ({error}); write it like \"100ms\", \"30s\" or \"1m 30s\"",
                 text.value()
             ),
         )
