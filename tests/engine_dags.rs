@@ -76,15 +76,26 @@ async fn dags_shared_node_runs_once() -> workflow::Result<()> {
 async fn dags_fan_in_with_a_vec_of_nodes() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
     let parts: Vec<Dag<i64>> = (0..50).map(|i| add::bind(i, 0)).collect();
-    assert_eq!(engine.run("fan-in", sum::bind(parts)).await?, (0..50).sum::<i64>());
-    assert_eq!(engine.run("empty-fan-in", sum::bind(Vec::<Dag<i64>>::new())).await?, 0);
+    assert_eq!(
+        engine.run("fan-in", sum::bind(parts)).await?,
+        (0..50).sum::<i64>()
+    );
+    assert_eq!(
+        engine
+            .run("empty-fan-in", sum::bind(Vec::<Dag<i64>>::new()))
+            .await?,
+        0
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn dags_str_argument_for_string() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
-    assert_eq!(engine.run("greet", greet::bind("world")).await?, "hello world");
+    assert_eq!(
+        engine.run("greet", greet::bind("world")).await?,
+        "hello world"
+    );
     Ok(())
 }
 
@@ -130,14 +141,13 @@ async fn dags_independent_tasks_run_concurrently() -> workflow::Result<()> {
     Ok(())
 }
 
-fn channel() -> &'static (
+type Channel = (
     std::sync::Mutex<std::sync::mpsc::Sender<i64>>,
     std::sync::Mutex<std::sync::mpsc::Receiver<i64>>,
-) {
-    static CHANNEL: OnceLock<(
-        std::sync::Mutex<std::sync::mpsc::Sender<i64>>,
-        std::sync::Mutex<std::sync::mpsc::Receiver<i64>>,
-    )> = OnceLock::new();
+);
+
+fn channel() -> &'static Channel {
+    static CHANNEL: OnceLock<Channel> = OnceLock::new();
     CHANNEL.get_or_init(|| {
         let (sender, receiver) = std::sync::mpsc::channel();
         (sender.into(), receiver.into())
@@ -161,9 +171,12 @@ async fn dags_blocking_task_does_not_stall_the_engine() -> workflow::Result<()> 
     // One runtime thread: a blocking wait run inline would stop `feed` from ever sending.
     let engine = Engine::temporary().await?;
     let dag = add::bind(wait_for_value::bind(), feed::bind(7));
-    let out = tokio::time::timeout(std::time::Duration::from_secs(30), engine.run("blocking", dag))
-        .await
-        .expect("the blocking task stalled the engine")?;
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        engine.run("blocking", dag),
+    )
+    .await
+    .expect("the blocking task stalled the engine")?;
     assert_eq!(out, 14);
     Ok(())
 }

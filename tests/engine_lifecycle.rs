@@ -51,7 +51,10 @@ async fn lifecycle_different_dag_under_same_id_fails() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
     engine.run("same-id", add::bind(1, 2)).await?;
     let other = engine.run("same-id", add::bind(1, 3)).await;
-    assert!(matches!(other, Err(Error::AlreadyExists { .. })), "{other:?}");
+    assert!(
+        matches!(other, Err(Error::AlreadyExists { .. })),
+        "{other:?}"
+    );
     assert_eq!(engine.output::<i64>("same-id").await?, 3);
     Ok(())
 }
@@ -61,17 +64,47 @@ async fn lifecycle_bad_and_unknown_ids() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
     let long = "x".repeat(201);
     for bad in ["", "a/b", "with space", "naïve", long.as_str()] {
-        assert!(matches!(engine.status(bad).await, Err(Error::InvalidId { .. })), "{bad:?}");
-        assert!(matches!(engine.run(bad, add::bind(1, 1)).await, Err(Error::InvalidId { .. })));
-        assert!(matches!(engine.cancel(bad).await, Err(Error::InvalidId { .. })));
-        assert!(matches!(engine.delete(bad).await, Err(Error::InvalidId { .. })));
+        assert!(
+            matches!(engine.status(bad).await, Err(Error::InvalidId { .. })),
+            "{bad:?}"
+        );
+        assert!(matches!(
+            engine.run(bad, add::bind(1, 1)).await,
+            Err(Error::InvalidId { .. })
+        ));
+        assert!(matches!(
+            engine.cancel(bad).await,
+            Err(Error::InvalidId { .. })
+        ));
+        assert!(matches!(
+            engine.delete(bad).await,
+            Err(Error::InvalidId { .. })
+        ));
     }
-    assert!(matches!(engine.status("nope").await, Err(Error::NotFound { .. })));
-    assert!(matches!(engine.output::<i64>("nope").await, Err(Error::NotFound { .. })));
-    assert!(matches!(engine.metadata("nope").await, Err(Error::NotFound { .. })));
-    assert!(matches!(engine.resume::<i64>("nope").await, Err(Error::NotFound { .. })));
-    assert!(matches!(engine.cancel("nope").await, Err(Error::NotFound { .. })));
-    assert!(matches!(engine.delete("nope").await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        engine.status("nope").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine.output::<i64>("nope").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine.metadata("nope").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine.resume::<i64>("nope").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine.cancel("nope").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        engine.delete("nope").await,
+        Err(Error::NotFound { .. })
+    ));
     engine.run("known", add::bind(1, 1)).await?;
     assert!(matches!(
         engine.task_output::<i64>("known", "missing").await,
@@ -81,8 +114,13 @@ async fn lifecycle_bad_and_unknown_ids() -> workflow::Result<()> {
         engine.task_output::<i64>("known", "bad/task").await,
         Err(Error::InvalidId { .. })
     ));
-    let bad_task_id = engine.run("bad-task-id", add::bind(1, 1).task_id("a b")).await;
-    assert!(matches!(bad_task_id, Err(Error::InvalidId { .. })), "{bad_task_id:?}");
+    let bad_task_id = engine
+        .run("bad-task-id", add::bind(1, 1).task_id("a b"))
+        .await;
+    assert!(
+        matches!(bad_task_id, Err(Error::InvalidId { .. })),
+        "{bad_task_id:?}"
+    );
     Ok(())
 }
 
@@ -92,13 +130,19 @@ async fn lifecycle_reading_as_the_wrong_type_is_a_codec_error() -> workflow::Res
     engine.run("typed", add::bind(1, 1)).await?;
     match engine.output::<String>("typed").await {
         Err(Error::Codec { message }) => {
-            assert!(message.contains("i64") && message.contains("String"), "{message}")
+            assert!(
+                message.contains("i64") && message.contains("String"),
+                "{message}"
+            )
         }
         other => panic!("expected a codec error, got {other:?}"),
     }
     match engine.task_output::<u64>("typed", "add").await {
         Err(Error::Codec { message }) => {
-            assert!(message.contains("i64") && message.contains("u64"), "{message}")
+            assert!(
+                message.contains("i64") && message.contains("u64"),
+                "{message}"
+            )
         }
         other => panic!("expected a codec error, got {other:?}"),
     }
@@ -108,7 +152,9 @@ async fn lifecycle_reading_as_the_wrong_type_is_a_codec_error() -> workflow::Res
 #[tokio::test]
 async fn lifecycle_cancel_running_workflow() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
-    let handle = engine.spawn("to-cancel", add::bind(gated::bind("cancel-gate", 1), 1)).await?;
+    let handle = engine
+        .spawn("to-cancel", add::bind(gated::bind("cancel-gate", 1), 1))
+        .await?;
     while logged("cancel-gate:start").is_empty() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -116,8 +162,13 @@ async fn lifecycle_cancel_running_workflow() -> workflow::Result<()> {
     engine.cancel("to-cancel").await?;
     assert_eq!(engine.status("to-cancel").await?, WorkflowStatus::Canceled);
     assert!(matches!(handle.output().await, Err(Error::Canceled { .. })));
-    assert!(matches!(engine.resume::<i64>("to-cancel").await, Err(Error::Canceled { .. })));
-    let again = engine.run("to-cancel", add::bind(gated::bind("cancel-gate", 1), 1)).await;
+    assert!(matches!(
+        engine.resume::<i64>("to-cancel").await,
+        Err(Error::Canceled { .. })
+    ));
+    let again = engine
+        .run("to-cancel", add::bind(gated::bind("cancel-gate", 1), 1))
+        .await;
     assert!(matches!(again, Err(Error::Canceled { .. })));
     Ok(())
 }
@@ -145,12 +196,20 @@ async fn lifecycle_cancel_reaches_a_sync_task() -> workflow::Result<()> {
 #[tokio::test]
 async fn lifecycle_delete_removes_every_record() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
-    let handle = engine.spawn("deleting", gated::bind("delete-gate", 4)).await?;
-    assert!(matches!(engine.delete("deleting").await, Err(Error::StillRunning { .. })));
+    let handle = engine
+        .spawn("deleting", gated::bind("delete-gate", 4))
+        .await?;
+    assert!(matches!(
+        engine.delete("deleting").await,
+        Err(Error::StillRunning { .. })
+    ));
     open_gate("delete-gate");
     assert_eq!(handle.output().await?, 4);
     engine.delete("deleting").await?;
-    assert!(matches!(engine.status("deleting").await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        engine.status("deleting").await,
+        Err(Error::NotFound { .. })
+    ));
     assert!(engine.list(None).await?.is_empty());
     // The id is free again, for any DAG.
     assert_eq!(engine.run("deleting", add::bind(2, 2)).await?, 4);
@@ -162,8 +221,12 @@ async fn lifecycle_list_filters_by_status() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
     engine.run("ok-1", add::bind(1, 1)).await?;
     engine.run("ok-2", add::bind(1, 2)).await?;
-    let _ = engine.run("bad-1", counted::bind("list", 1).task_id("x")).await;
-    let _running = engine.spawn("running-1", gated::bind("list-gate", 1)).await?;
+    let _ = engine
+        .run("bad-1", counted::bind("list", 1).task_id("x"))
+        .await;
+    let _running = engine
+        .spawn("running-1", gated::bind("list-gate", 1))
+        .await?;
     let all = engine.list(None).await?;
     assert_eq!(all.len(), 4);
     let ok: Vec<String> = engine
@@ -176,7 +239,10 @@ async fn lifecycle_list_filters_by_status() -> workflow::Result<()> {
     let running = engine.list(Some(WorkflowStatus::Running)).await?;
     assert_eq!(running.len(), 1);
     assert_eq!(running[0].id, "running-1");
-    assert!(engine.list(Some(WorkflowStatus::Canceled)).await?.is_empty());
+    assert!(engine
+        .list(Some(WorkflowStatus::Canceled))
+        .await?
+        .is_empty());
     open_gate("list-gate");
     Ok(())
 }
@@ -194,14 +260,24 @@ async fn lifecycle_queue_pending_fifo_and_full() -> workflow::Result<()> {
     assert_eq!(engine.status("q-b").await?, WorkflowStatus::Pending);
     assert_eq!(engine.status("q-c").await?, WorkflowStatus::Pending);
     let full = engine.spawn("q-d", gated::bind("queue-gate", 4)).await;
-    assert!(matches!(full, Err(Error::QueueFull { limit: 2 })), "{full:?}");
-    assert!(matches!(engine.status("q-d").await, Err(Error::NotFound { .. })));
+    assert!(
+        matches!(full, Err(Error::QueueFull { limit: 2 })),
+        "{full:?}"
+    );
+    assert!(matches!(
+        engine.status("q-d").await,
+        Err(Error::NotFound { .. })
+    ));
     assert_eq!(engine.list(Some(WorkflowStatus::Pending)).await?.len(), 2);
     open_gate("queue-gate");
     assert_eq!(a.output().await? + b.output().await? + c.output().await?, 6);
     assert_eq!(
         logged("queue-gate:start"),
-        ["queue-gate:start:1", "queue-gate:start:2", "queue-gate:start:3"]
+        [
+            "queue-gate:start:1",
+            "queue-gate:start:2",
+            "queue-gate:start:3"
+        ]
     );
     Ok(())
 }
@@ -219,7 +295,10 @@ async fn lifecycle_close_leaves_running_workflows_resumable() -> workflow::Resul
 
     let engine = Engine::open(dir.path()).await?;
     assert_eq!(engine.status("closing").await?, WorkflowStatus::Resumable);
-    assert!(matches!(engine.output::<i64>("closing").await, Err(Error::NotFinished { .. })));
+    assert!(matches!(
+        engine.output::<i64>("closing").await,
+        Err(Error::NotFinished { .. })
+    ));
     open_gate("close-gate");
     assert_eq!(engine.resume_all().await?, ["closing"]);
     assert_eq!(engine.output::<i64>("closing").await?, 3);
@@ -231,7 +310,11 @@ async fn lifecycle_close_leaves_running_workflows_resumable() -> workflow::Resul
 #[tokio::test]
 async fn lifecycle_pending_workflows_start_again_on_open() -> workflow::Result<()> {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::builder().path(dir.path()).max_running_workflows(1).build().await?;
+    let engine = Engine::builder()
+        .path(dir.path())
+        .max_running_workflows(1)
+        .build()
+        .await?;
     let _a = engine.spawn("p-a", gated::bind("pending-gate", 1)).await?;
     let _b = engine.spawn("p-b", add::bind(1, 1)).await?;
     assert_eq!(engine.status("p-b").await?, WorkflowStatus::Pending);
@@ -271,7 +354,10 @@ async fn lifecycle_metadata_has_times_attempts_and_user_metadata() -> workflow::
 async fn lifecycle_second_open_in_process_is_locked() -> workflow::Result<()> {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await?;
-    assert!(matches!(Engine::open(dir.path()).await, Err(Error::Locked { .. })));
+    assert!(matches!(
+        Engine::open(dir.path()).await,
+        Err(Error::Locked { .. })
+    ));
     engine.close().await?;
     Engine::open(dir.path()).await?.close().await?;
     Ok(())

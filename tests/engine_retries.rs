@@ -34,7 +34,12 @@ fn succeeds_on_third(key: String) -> Result<i64, String> {
 fn describe(result: Result<i64, TaskError>) -> String {
     match result {
         Ok(v) => format!("ok {v}"),
-        Err(e) => format!("err panic={} attempts={} {}", e.is_panic(), e.attempts(), e.message()),
+        Err(e) => format!(
+            "err panic={} attempts={} {}",
+            e.is_panic(),
+            e.attempts(),
+            e.message()
+        ),
     }
 }
 
@@ -77,8 +82,13 @@ async fn retries_panics_up_to_max_retries() -> workflow::Result<()> {
 #[tokio::test]
 async fn retries_errors_are_not_retried_by_default() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
-    let result = engine.run("errs", always_errs::bind("retry_err_default")).await;
-    assert!(matches!(result, Err(Error::TaskFailed { .. })), "{result:?}");
+    let result = engine
+        .run("errs", always_errs::bind("retry_err_default"))
+        .await;
+    assert!(
+        matches!(result, Err(Error::TaskFailed { .. })),
+        "{result:?}"
+    );
     assert_eq!(hits("retry_err_default"), 1);
     Ok(())
 }
@@ -86,7 +96,9 @@ async fn retries_errors_are_not_retried_by_default() -> workflow::Result<()> {
 #[tokio::test]
 async fn retries_errors_with_retry_errors() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
-    let dag = always_errs::bind("retry_err_on").retry_errors(true).max_retries(4);
+    let dag = always_errs::bind("retry_err_on")
+        .retry_errors(true)
+        .max_retries(4);
     let result = engine.run("errs-retried", dag).await;
     match result {
         Err(Error::TaskFailed { error, .. }) => {
@@ -96,7 +108,12 @@ async fn retries_errors_with_retry_errors() -> workflow::Result<()> {
         other => panic!("expected TaskFailed, got {other:?}"),
     }
     assert_eq!(hits("retry_err_on"), 5);
-    assert_eq!(engine.run("third", succeeds_on_third::bind("retry_third")).await?, 3);
+    assert_eq!(
+        engine
+            .run("third", succeeds_on_third::bind("retry_third"))
+            .await?,
+        3
+    );
     assert_eq!(hits("retry_third"), 3);
     let meta = engine.metadata("third").await?;
     assert_eq!(meta.tasks[0].attempts, 3);
@@ -111,7 +128,9 @@ async fn retries_catch_errors_turns_failures_into_values() -> workflow::Result<(
         engine.run("catch-err", describe::bind(caught)).await?,
         "err panic=false attempts=1 no luck in catch_err"
     );
-    let caught = always_panics::bind("catch_panic").max_retries(1).catch_errors();
+    let caught = always_panics::bind("catch_panic")
+        .max_retries(1)
+        .catch_errors();
     let out = engine.run("catch-panic", describe::bind(caught)).await?;
     assert!(out.starts_with("err panic=true attempts=2"), "{out}");
     assert_eq!(hits("catch_panic"), 2);
@@ -123,8 +142,12 @@ async fn retries_catch_errors_turns_failures_into_values() -> workflow::Result<(
 #[tokio::test]
 async fn retries_caught_root_is_the_output() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
-    let out: Result<i64, TaskError> =
-        engine.run("caught-root", always_errs::bind("catch_root").catch_errors()).await?;
+    let out: Result<i64, TaskError> = engine
+        .run(
+            "caught-root",
+            always_errs::bind("catch_root").catch_errors(),
+        )
+        .await?;
     let error = out.expect_err("the task always fails");
     assert_eq!(error.message(), "no luck in catch_root");
     let again: Result<i64, TaskError> = engine.output("caught-root").await?;
@@ -136,7 +159,9 @@ async fn retries_caught_root_is_the_output() -> workflow::Result<()> {
 async fn retries_back_off_between_attempts() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;
     let started = Instant::now();
-    let result = engine.run("backoff", panics_with_backoff::bind("backoff")).await;
+    let result = engine
+        .run("backoff", panics_with_backoff::bind("backoff"))
+        .await;
     assert!(matches!(result, Err(Error::TaskFailed { .. })));
     assert_eq!(hits("backoff"), 3);
     // 20 ms before the second attempt, 40 ms before the third.
@@ -164,10 +189,19 @@ async fn retries_failed_workflow_output_runs_nothing_and_resume_retries() -> wor
     let dag = || add::bind(always_errs::bind("failed_rerun"), 1);
     assert!(engine.run("failed", dag()).await.is_err());
     assert_eq!(hits("failed_rerun"), 1);
-    assert!(matches!(engine.run("failed", dag()).await, Err(Error::TaskFailed { .. })));
-    assert!(matches!(engine.output::<i64>("failed").await, Err(Error::TaskFailed { .. })));
+    assert!(matches!(
+        engine.run("failed", dag()).await,
+        Err(Error::TaskFailed { .. })
+    ));
+    assert!(matches!(
+        engine.output::<i64>("failed").await,
+        Err(Error::TaskFailed { .. })
+    ));
     assert_eq!(hits("failed_rerun"), 1);
-    assert!(matches!(engine.resume::<i64>("failed").await, Err(Error::TaskFailed { .. })));
+    assert!(matches!(
+        engine.resume::<i64>("failed").await,
+        Err(Error::TaskFailed { .. })
+    ));
     assert_eq!(hits("failed_rerun"), 2);
     Ok(())
 }

@@ -87,6 +87,10 @@ impl IntoArg<String> for &str {
 
 impl<T: TaskValue> IntoArg<Vec<T>> for Vec<Dag<T>> {
     fn into_input(self) -> Input {
-        Input::List(self.into_iter().map(|dag| Input::Node(dag.into_node())).collect())
+        Input::List(
+            self.into_iter()
+                .map(|dag| Input::Node(dag.into_node()))
+                .collect(),
+        )
     }
 }

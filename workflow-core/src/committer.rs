@@ -36,7 +36,8 @@ impl Committer {
 
     /// Queues `batch`; `on_commit` runs once it is durable.
     pub(crate) fn submit(&self, batch: Batch, on_commit: OnCommit) {
-        if let Err(mpsc::error::SendError(request)) = self.requests.send(Request { batch, on_commit })
+        if let Err(mpsc::error::SendError(request)) =
+            self.requests.send(Request { batch, on_commit })
         {
             (request.on_commit)(Err(Arc::new(StorageError::Closed)));
         }
@@ -73,7 +74,13 @@ async fn commit_loop(
             } else {
                 // A conditional batch is committed alone, after what came before it, so that a
                 // failed expectation fails only its own batch.
-                flush(&*store, durability, std::mem::take(&mut merged), &mut waiters).await;
+                flush(
+                    &*store,
+                    durability,
+                    std::mem::take(&mut merged),
+                    &mut waiters,
+                )
+                .await;
                 let result = store.commit(request.batch, durability).await;
                 (request.on_commit)(result.map_err(Arc::new));
             }
@@ -82,7 +89,12 @@ async fn commit_loop(
     }
 }
 
-async fn flush(store: &dyn Storage, durability: Durability, batch: Batch, waiters: &mut Vec<OnCommit>) {
+async fn flush(
+    store: &dyn Storage,
+    durability: Durability,
+    batch: Batch,
+    waiters: &mut Vec<OnCommit>,
+) {
     if waiters.is_empty() {
         return;
     }

@@ -120,8 +120,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// Two tasks of this program have the same durable name.
-    #[error("two tasks are registered as `{name}`; give one of them `#[task(name = \"...\")]`")]
+    /// A stored step names a task that two tasks of this program share, so its code is
+    /// ambiguous.
+    #[error("two tasks of this program are named `{name}`; give them distinct names with `#[task(name = \"...\")]`")]
     DuplicateTask {
         /// The shared name.
         name: String,

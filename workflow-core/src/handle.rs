@@ -38,7 +38,9 @@ impl<T> Clone for WorkflowHandle<T> {
 
 impl<T> std::fmt::Debug for WorkflowHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkflowHandle").field("id", &self.id).finish()
+        f.debug_struct("WorkflowHandle")
+            .field("id", &self.id)
+            .finish()
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
         decode, encode, step_key, step_of_key, workflow_prefix, AttemptRecord, ResultRecord,
         StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS, WORKFLOWS,
     },
-    registry::{Registry, TaskRegistration},
+    registry::{Lookup, Registry, TaskRegistration},
     Error, Result, TaskError,
 };
 
@@ -74,7 +74,11 @@ impl Launch {
         for (key, bytes) in store.scan_prefix(STEPS, &prefix).await? {
             let step: StepRecord = decode(STEPS, &key, &bytes)?;
             if step_of_key(prefix.len(), &key) != Some(steps.len() as u32) {
-                return Err(corrupt(STEPS.name(), &key, "steps are not numbered in order"));
+                return Err(corrupt(
+                    STEPS.name(),
+                    &key,
+                    "steps are not numbered in order",
+                ));
             }
             tasks.push(check_task(registry, &step)?);
             steps.push(step);
@@ -122,14 +126,22 @@ pub(crate) async fn read_record(store: &dyn Storage, id: &str) -> Result<Option<
 }
 
 fn check_task(registry: &Registry, step: &StepRecord) -> Result<TaskRegistration> {
-    let Some(task) = registry.get(&step.task) else {
-        return Err(Error::IncompatibleTask {
-            task: step.task.clone(),
-            reason: format!(
-                "no task of that name is linked into this program (stored version {})",
-                step.version
-            ),
-        });
+    let task = match registry.lookup(&step.task) {
+        Lookup::Found(task) => task,
+        Lookup::Ambiguous => {
+            return Err(Error::DuplicateTask {
+                name: step.task.clone(),
+            })
+        }
+        Lookup::Missing => {
+            return Err(Error::IncompatibleTask {
+                task: step.task.clone(),
+                reason: format!(
+                    "no task of that name is linked into this program (stored version {})",
+                    step.version
+                ),
+            })
+        }
     };
     if task.version != step.version {
         return Err(Error::IncompatibleTask {
@@ -152,10 +164,19 @@ fn check_task(registry: &Registry, step: &StepRecord) -> Result<TaskRegistration
     Ok(*task)
 }
 
-fn stored_step(prefix_len: usize, key: &[u8], count: usize, keyspace: &'static str) -> Result<usize> {
+fn stored_step(
+    prefix_len: usize,
+    key: &[u8],
+    count: usize,
+    keyspace: &'static str,
+) -> Result<usize> {
     match step_of_key(prefix_len, key) {
         Some(step) if (step as usize) < count => Ok(step as usize),
-        _ => Err(corrupt(keyspace, key, "the key names no step of its workflow")),
+        _ => Err(corrupt(
+            keyspace,
+            key,
+            "the key names no step of its workflow",
+        )),
     }
 }
 

@@ -136,7 +136,11 @@ fn assign_task_ids(nodes: &[Arc<Node>]) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-fn lower_input(input: &Input, index: &HashMap<*const Node, u32>, task_id: &str) -> Result<InputRecord> {
+fn lower_input(
+    input: &Input,
+    index: &HashMap<*const Node, u32>,
+    task_id: &str,
+) -> Result<InputRecord> {
     Ok(match input {
         Input::Value(bytes) => InputRecord::Value(bytes.to_vec()),
         Input::Node(node) => InputRecord::Step(index[&Arc::as_ptr(node)]),
@@ -152,4 +156,77 @@ fn lower_input(input: &Input, index: &HashMap<*const Node, u32>, task_id: &str) 
             })
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        arg::IntoArg,
+        dag::bind,
+        task::{plain, Invocation, Task, TaskOptions},
+    };
+
+    struct Add;
+
+    impl Task for Add {
+        type Args = (i64, i64);
+        type Output = i64;
+        const NAME: &'static str = "lower::tests::add";
+        const FUNCTION: &'static str = "add";
+        const VERSION: u32 = 1;
+        const SIGNATURE: u64 = 7;
+        const OPTIONS: TaskOptions = TaskOptions::DEFAULT;
+
+        fn invoke((a, b): (i64, i64)) -> Invocation<i64> {
+            Invocation::Sync(Box::new(move || plain(a + b)))
+        }
+    }
+
+    fn add(a: impl IntoArg<i64>, b: impl IntoArg<i64>) -> Dag<i64> {
+        bind::<Add>(vec![a.into_input(), b.into_input()])
+    }
+
+    #[test]
+    fn steps_come_in_build_order_with_numbered_ids() {
+        let a = add(1, 2);
+        let b = add(3, 4);
+        let root = add(a.clone(), add(a, b).task_id("inner"));
+        let plan = lower(&root).unwrap();
+        let ids: Vec<&str> = plan.steps.iter().map(|s| s.task_id.as_str()).collect();
+        assert_eq!(ids, ["add", "add_1", "inner", "add_2"]);
+        assert_eq!(plan.root, 3);
+        assert_eq!(
+            plan.steps[3].inputs,
+            [InputRecord::Step(0), InputRecord::Step(2)]
+        );
+    }
+
+    #[test]
+    fn explicit_ids_that_collide_get_suffixes_too() {
+        let root = add(add(1, 1).task_id("add_1"), add(2, 2));
+        let plan = lower(&root).unwrap();
+        let ids: Vec<&str> = plan.steps.iter().map(|s| s.task_id.as_str()).collect();
+        assert_eq!(ids, ["add_1", "add", "add_2"]);
+    }
+
+    #[test]
+    fn the_hash_follows_structure_and_values() {
+        let hash = |dag: Dag<i64>| lower(&dag).unwrap().dag_hash;
+        assert_eq!(hash(add(1, add(2, 3))), hash(add(1, add(2, 3))));
+        assert_ne!(hash(add(1, add(2, 3))), hash(add(1, add(2, 4))));
+        assert_ne!(hash(add(1, 2)), hash(add(1, 2).max_retries(0)));
+    }
+
+    #[test]
+    fn a_deep_chain_lowers_and_drops_without_recursion() {
+        let mut dag = add(0, 0);
+        for i in 0..200_000 {
+            dag = add(dag, i);
+        }
+        let plan = lower(&dag).unwrap();
+        assert_eq!(plan.steps.len(), 200_001);
+        assert_eq!(plan.steps[200_000].task_id, "add_200000");
+        drop(dag);
+    }
 }

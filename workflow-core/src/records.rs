@@ -43,7 +43,11 @@ pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
     Ok(encode_record(record)?)
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(keyspace: Keyspace, key: &[u8], bytes: &[u8]) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    keyspace: Keyspace,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T> {
     Ok(decode_record(keyspace, key, bytes)?)
 }
 

@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::OnceLock};
 use crate::{
     task::{BoxFuture, Invocation, OutcomeKind, Task, TaskOptions},
     value::{decode_value, encode_value, fingerprint, short_type_name},
-    Error, Result,
+    Result,
 };
 
 /// One task's entry in the registry: its durable identity and a type-erased runner.
@@ -86,31 +86,45 @@ fn erase<T: serde::Serialize>(kind: OutcomeKind<T>) -> ErasedOutcome {
 
 /// Every task linked into this program, by durable name.
 pub(crate) struct Registry {
-    by_name: HashMap<&'static str, TaskRegistration>,
+    /// `None` marks a name that two tasks share: neither can be found by it.
+    by_name: HashMap<&'static str, Option<TaskRegistration>>,
+}
+
+/// What the registry knows of a durable name.
+pub(crate) enum Lookup<'a> {
+    Found(&'a TaskRegistration),
+    Missing,
+    Ambiguous,
 }
 
 impl Registry {
     /// The process-wide registry, built once from `inventory`.
-    pub(crate) fn global() -> Result<&'static Registry> {
-        static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
-        REGISTRY
-            .get_or_init(|| {
-                let mut by_name = HashMap::new();
-                for task in inventory::iter::<TaskRegistration> {
-                    if let Some(previous) = by_name.insert(task.name, *task) {
-                        if previous.signature != task.signature || previous.version != task.version
-                        {
-                            return Err(task.name.to_string());
-                        }
-                    }
-                }
-                Ok(Registry { by_name })
-            })
-            .as_ref()
-            .map_err(|name| Error::DuplicateTask { name: name.clone() })
+    pub(crate) fn global() -> &'static Registry {
+        static REGISTRY: OnceLock<Registry> = OnceLock::new();
+        REGISTRY.get_or_init(|| {
+            let mut by_name = HashMap::new();
+            for task in inventory::iter::<TaskRegistration> {
+                by_name
+                    .entry(task.name)
+                    .and_modify(|entry| *entry = None)
+                    .or_insert(Some(*task));
+            }
+            Registry { by_name }
+        })
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Lookup<'_> {
+        match self.by_name.get(name) {
+            Some(Some(task)) => Lookup::Found(task),
+            Some(None) => Lookup::Ambiguous,
+            None => Lookup::Missing,
+        }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&TaskRegistration> {
-        self.by_name.get(name)
+        match self.lookup(name) {
+            Lookup::Found(task) => Some(task),
+            Lookup::Missing | Lookup::Ambiguous => None,
+        }
     }
 }

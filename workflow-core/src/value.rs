@@ -138,8 +138,14 @@ mod tests {
     #[test]
     fn decode_reports_trailing_bytes_and_garbage() {
         let bytes = encode_value(&(1u8, 2u8)).unwrap();
-        assert!(matches!(decode_value::<u8>(&bytes, "x"), Err(Error::Codec { .. })));
-        assert!(matches!(decode_value::<String>(&[5, 0xff], "x"), Err(Error::Codec { .. })));
+        assert!(matches!(
+            decode_value::<u8>(&bytes, "x"),
+            Err(Error::Codec { .. })
+        ));
+        assert!(matches!(
+            decode_value::<String>(&[5, 0xff], "x"),
+            Err(Error::Codec { .. })
+        ));
         assert_eq!(decode_value::<(u8, u8)>(&bytes, "x").unwrap(), (1, 2));
     }
 }

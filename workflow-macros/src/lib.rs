@@ -9,10 +9,11 @@ use proc_macro::TokenStream;
 
 /// Makes a function a durable task: `#[task] fn add(a: i64, b: i64) -> i64`.
 ///
-/// The function stays callable as written. Next to it, a module of the same name gets
-/// `add::bind(a, b)`, which builds a `Dag<i64>` node whose arguments are values or the nodes
-/// of other tasks, and the task is registered under its durable name so that a new process
-/// can resume stored workflows that use it.
+/// The function stays callable as written. Next to it, a type of the same name (an enum
+/// without variants, so `add(1, 2)` still calls the function) gets `add::bind(a, b)`, which
+/// builds a `Dag<i64>` node whose arguments are values or the nodes of other tasks, and the
+/// task is registered under its durable name so that a new process can resume stored
+/// workflows that use it. The type has the function's visibility.
 ///
 /// ```text
 /// #[task(
@@ -32,9 +33,10 @@ use proc_macro::TokenStream;
 ///
 /// Arguments and the output must be owned, serde-able types (`String`, not `&str`); a
 /// `Result<T, E>` return (any path ending in `Result`) makes `T` the output and an `Err` a
-/// task failure. The function must be a free, non-generic function declared at module level
-/// (not inside a function body): the generated module resolves the signature's types through
-/// `use super::*`. See the `workflow` crate's documentation for examples.
+/// task failure. The function must be a free, non-generic function (not in an `impl` block),
+/// and can be declared anywhere else a function can: in a module, or inside a function body
+/// such as `main` or a `#[test]`. Its signature's types resolve where it is declared, so they can be types
+/// declared in the same function body. See the `workflow` crate's documentation for examples.
 #[proc_macro_attribute]
 pub fn task(attr: TokenStream, item: TokenStream) -> TokenStream {
     task::expand(attr.into(), item.into()).into()

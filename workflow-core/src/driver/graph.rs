@@ -40,7 +40,11 @@ pub(crate) fn input_steps(step: &StepRecord) -> Vec<u32> {
 
 impl Graph {
     /// Finds the steps to run so that `root` gets its output, given the available `results`.
-    pub(crate) fn new(steps: &[StepRecord], root: u32, results: &[Option<StepResult>]) -> Result<Graph> {
+    pub(crate) fn new(
+        steps: &[StepRecord],
+        root: u32,
+        results: &[Option<StepResult>],
+    ) -> Result<Graph> {
         let count = steps.len();
         let mut graph = Graph {
             needed: vec![false; count],

@@ -37,7 +37,10 @@ use crate::{
 pub(crate) enum Finish {
     /// The workflow's output.
     Successful(Arc<Output>),
-    Failed { task_id: String, error: TaskError },
+    Failed {
+        task_id: String,
+        error: TaskError,
+    },
     Canceled,
     /// The engine closed; the workflow is `Resumable`.
     Interrupted,
@@ -228,7 +231,10 @@ impl Driver {
 
     fn on_joined(
         &mut self,
-        joined: std::result::Result<(tokio::task::Id, (u32, u64, AttemptResult)), tokio::task::JoinError>,
+        joined: std::result::Result<
+            (tokio::task::Id, (u32, u64, AttemptResult)),
+            tokio::task::JoinError,
+        >,
     ) -> Result<Option<Finish>> {
         let (step, started, result) = match joined {
             Ok((id, (step, started, result))) => {
@@ -247,14 +253,23 @@ impl Driver {
                 } else {
                     error.to_string()
                 };
-                (step, started, AttemptResult::Failed { kind: FailureKind::Panic, message })
+                (
+                    step,
+                    started,
+                    AttemptResult::Failed {
+                        kind: FailureKind::Panic,
+                        message,
+                    },
+                )
             }
         };
         if self.stopping {
             return Ok(None);
         }
         match result {
-            AttemptResult::Value(bytes) => self.on_success(step, started, StepResult::Value(bytes.into())),
+            AttemptResult::Value(bytes) => {
+                self.on_success(step, started, StepResult::Value(bytes.into()))
+            }
             AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
         }
     }
@@ -324,7 +339,9 @@ impl Driver {
             timeout: options.timeout_ms.map(Duration::from_millis),
         };
         let started = now_us();
-        let handle = self.running.spawn(async move { (step, started, run_attempt(spec).await) });
+        let handle = self
+            .running
+            .spawn(async move { (step, started, run_attempt(spec).await) });
         self.running_steps.insert(handle.id(), (step, started));
         Ok(())
     }
@@ -340,7 +357,12 @@ impl Driver {
         }
     }
 
-    fn on_success(&mut self, step: u32, started: u64, result: StepResult) -> Result<Option<Finish>> {
+    fn on_success(
+        &mut self,
+        step: u32,
+        started: u64,
+        result: StepResult,
+    ) -> Result<Option<Finish>> {
         let s = step as usize;
         let end = now_us();
         self.args[s] = None;
@@ -356,7 +378,11 @@ impl Driver {
             };
             let record = ResultRecord {
                 attempts: self.attempts[s],
-                start_us: if self.first_start[s] == 0 { started } else { self.first_start[s] },
+                start_us: if self.first_start[s] == 0 {
+                    started
+                } else {
+                    self.first_start[s]
+                },
                 end_us: end,
                 outcome,
             };
@@ -382,7 +408,12 @@ impl Driver {
         Ok(None)
     }
 
-    fn on_failure(&mut self, step: u32, kind: FailureKind, message: String) -> Result<Option<Finish>> {
+    fn on_failure(
+        &mut self,
+        step: u32,
+        kind: FailureKind,
+        message: String,
+    ) -> Result<Option<Finish>> {
         let s = step as usize;
         let options = &self.steps[s].options;
         let attempts = self.attempts[s];
@@ -426,7 +457,11 @@ impl Driver {
             error: error.clone(),
             end_us: now_us(),
         });
-        self.stop_with(Batch::new(), WorkflowStatus::Failed, Finish::Failed { task_id, error })
+        self.stop_with(
+            Batch::new(),
+            WorkflowStatus::Failed,
+            Finish::Failed { task_id, error },
+        )
     }
 
     fn finish_successful(&mut self, mut batch: Batch) -> Result<()> {
@@ -439,7 +474,10 @@ impl Driver {
             fingerprint: self.record.output_fingerprint,
             type_name: self.record.output_type.clone(),
         };
-        self.submit(batch, AfterCommit::Stop(Finish::Successful(Arc::new(output))));
+        self.submit(
+            batch,
+            AfterCommit::Stop(Finish::Successful(Arc::new(output))),
+        );
         Ok(())
     }
 
@@ -450,7 +488,12 @@ impl Driver {
         self.stop_with(batch.unwrap_or_default(), status, finish)
     }
 
-    fn stop_with(&mut self, mut batch: Batch, status: WorkflowStatus, finish: Finish) -> Result<()> {
+    fn stop_with(
+        &mut self,
+        mut batch: Batch,
+        status: WorkflowStatus,
+        finish: Finish,
+    ) -> Result<()> {
         self.running.abort_all();
         self.stop_with_batch(&mut batch, status)?;
         self.submit(batch, AfterCommit::Stop(finish));
@@ -467,7 +510,11 @@ impl Driver {
     }
 
     fn put_record(&self, batch: &mut Batch) -> Result<()> {
-        batch.put(WORKFLOWS, self.id.as_bytes().to_vec(), encode(&self.record)?);
+        batch.put(
+            WORKFLOWS,
+            self.id.as_bytes().to_vec(),
+            encode(&self.record)?,
+        );
         Ok(())
     }
 

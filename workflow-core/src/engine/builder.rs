@@ -1,8 +1,8 @@
 //! `EngineBuilder`: the settings of an engine.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
-use workflow_storage::Durability;
+use workflow_storage::{Durability, MemoryStore, Storage};
 
 use crate::{Engine, Result};
 
@@ -26,9 +26,10 @@ use crate::{Engine, Result};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EngineBuilder {
     pub(crate) path: Option<PathBuf>,
+    pub(crate) storage: Option<Arc<dyn Storage>>,
     pub(crate) durability: Durability,
     pub(crate) max_running: usize,
     pub(crate) max_pending: usize,
@@ -38,6 +39,7 @@ impl Default for EngineBuilder {
     fn default() -> Self {
         EngineBuilder {
             path: None,
+            storage: None,
             durability: Durability::Sync,
             max_running: 1_000,
             max_pending: 100_000,
@@ -50,6 +52,39 @@ impl EngineBuilder {
     pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
         self.path = Some(path.into());
         self
+    }
+
+    /// Runs on `storage` instead of an embedded fjall store: another backend of the
+    /// [`Storage`] trait, or a wrapper around one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let store = workflow::storage::MemoryStore::new();
+    /// let engine = workflow::Engine::builder().storage(store).build().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.storage = Some(Arc::new(storage));
+        self
+    }
+
+    /// Keeps everything in memory: nothing survives the engine, which suits tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = workflow::Engine::builder().in_memory().build().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn in_memory(self) -> Self {
+        self.storage(MemoryStore::new())
     }
 
     /// When a checkpoint counts as written: [`Durability::Sync`] (default, fsynced before
@@ -74,11 +109,26 @@ impl EngineBuilder {
 
     /// Opens the store and starts the engine.
     ///
+    /// The embedded store goes in [`path`](Self::path); without a path (or a
+    /// [`storage`](Self::storage)), in a temporary folder removed when the engine is dropped.
+    ///
     /// # Errors
     ///
     /// [`Error::Locked`](crate::Error::Locked) if another process holds the store;
     /// [`Error::Storage`](crate::Error::Storage) if it cannot be opened.
     pub async fn build(self) -> Result<Engine> {
         Engine::start(self).await
+    }
+}
+
+impl std::fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("path", &self.path)
+            .field("custom_storage", &self.storage.is_some())
+            .field("durability", &self.durability)
+            .field("max_running", &self.max_running)
+            .field("max_pending", &self.max_pending)
+            .finish()
     }
 }

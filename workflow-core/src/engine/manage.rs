@@ -106,14 +106,21 @@ impl Engine {
             let _ = finish.wait_for(Option::is_some).await;
         }
         let mut record = shared.record(id).await?;
-        if matches!(record.status, WorkflowStatus::Successful | WorkflowStatus::Canceled) {
+        if matches!(
+            record.status,
+            WorkflowStatus::Successful | WorkflowStatus::Canceled
+        ) {
             return Ok(());
         }
         record.status = WorkflowStatus::Canceled;
         record.end_us = Some(now_us());
         let mut batch = Batch::new();
         batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&record)?);
-        shared.committer.commit(batch).await.map_err(Error::from_storage)
+        shared
+            .committer
+            .commit(batch)
+            .await
+            .map_err(Error::from_storage)
     }
 
     /// Removes every record of a workflow that is not running or pending.
@@ -152,7 +159,11 @@ impl Engine {
             }
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
-        shared.committer.commit(batch).await.map_err(Error::from_storage)
+        shared
+            .committer
+            .commit(batch)
+            .await
+            .map_err(Error::from_storage)
     }
 
     /// Stops running workflows (they stay `Resumable`), flushes and releases the store.
@@ -184,7 +195,11 @@ impl Engine {
             }
         }
         shared.store.close().await?;
-        let temp_dir = shared.temp_dir.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let temp_dir = shared
+            .temp_dir
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         drop(temp_dir);
         Ok(())
     }

@@ -12,7 +12,7 @@ use std::{
 };
 
 pub use builder::EngineBuilder;
-use workflow_storage::{Batch, Durability, FjallStore, Storage};
+use workflow_storage::{Batch, FjallStore, Storage, StorageError};
 
 use crate::{
     committer::Committer,
@@ -139,47 +139,38 @@ impl Engine {
     }
 
     pub(crate) async fn start(settings: EngineBuilder) -> Result<Engine> {
-        let registry = Registry::global()?;
-        let (path, temp_dir) = match settings.path {
-            Some(path) => (path, None),
-            None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("workflow-")
-                    .tempdir()
-                    .map_err(|source| workflow_storage::StorageError::Io {
-                        path: None,
-                        source,
-                    })?;
-                (dir.path().join("store"), Some(dir))
+        let registry = Registry::global();
+        let (store, path, temp_dir) = match (settings.storage.clone(), settings.path.clone()) {
+            (Some(store), path) => (store, path, None),
+            (None, path) => {
+                let (path, temp_dir) = match path {
+                    Some(path) => (path, None),
+                    None => {
+                        let dir = tempfile::Builder::new()
+                            .prefix("workflow-")
+                            .tempdir()
+                            .map_err(|source| StorageError::Io { path: None, source })?;
+                        (dir.path().join("store"), Some(dir))
+                    }
+                };
+                let open_path = path.clone();
+                let store = tokio::task::spawn_blocking(move || FjallStore::open(open_path))
+                    .await
+                    .map_err(|e| StorageError::Backend {
+                        message: format!("opening the store panicked: {e}"),
+                    })??;
+                let store: Arc<dyn Storage> = Arc::new(store);
+                (store, Some(path), temp_dir)
             }
         };
-        let open_path = path.clone();
-        let store = tokio::task::spawn_blocking(move || FjallStore::open(open_path))
-            .await
-            .map_err(|e| crate::Error::Storage(Arc::new(workflow_storage::StorageError::Backend {
-                message: format!("opening the store panicked: {e}"),
-            })))??;
-        let store: Arc<dyn Storage> = Arc::new(store);
-        Engine::with_store(store, settings.durability, registry, settings.max_running, settings.max_pending, Some(path), temp_dir).await
-    }
-
-    async fn with_store(
-        store: Arc<dyn Storage>,
-        durability: Durability,
-        registry: &'static Registry,
-        max_running: usize,
-        max_pending: usize,
-        path: Option<PathBuf>,
-        temp_dir: Option<tempfile::TempDir>,
-    ) -> Result<Engine> {
-        let committer = Committer::start(store.clone(), durability);
+        let committer = Committer::start(store.clone(), settings.durability);
         let shared = Arc::new(Shared {
             store,
             registry,
             committer,
             state: Mutex::new(EngineState::default()),
-            max_running,
-            max_pending,
+            max_running: settings.max_running,
+            max_pending: settings.max_pending,
             path,
             temp_dir: Mutex::new(temp_dir),
         });
@@ -285,7 +276,10 @@ impl Shared {
             }
         }
         if !batch.is_empty() {
-            self.committer.commit(batch).await.map_err(crate::Error::from_storage)?;
+            self.committer
+                .commit(batch)
+                .await
+                .map_err(crate::Error::from_storage)?;
         }
         pending.sort();
         {

@@ -7,9 +7,8 @@ use crate::{
     launch::{read_record, StepResult},
     metadata::{TaskMetadata, TaskStatus, WorkflowInfo, WorkflowMetadata},
     records::{
-        decode, step_key, step_of_key, system_time, workflow_prefix, AttemptRecord,
-        ResultRecord, StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS,
-        WORKFLOWS,
+        decode, step_key, step_of_key, system_time, workflow_prefix, AttemptRecord, ResultRecord,
+        StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS, WORKFLOWS,
     },
     value::{decode_value, fingerprint, short_type_name},
     Error, Result, TaskValue, WorkflowStatus,
@@ -67,14 +66,27 @@ impl Engine {
     /// ```
     pub async fn output<T: TaskValue>(&self, id: &str) -> Result<T> {
         validate_workflow_id(id)?;
-        let waiter = self.shared().lock().active.get(id).map(|a| a.finish.clone());
+        let waiter = self
+            .shared()
+            .lock()
+            .active
+            .get(id)
+            .map(|a| a.finish.clone());
         if let Some(mut finish) = waiter {
-            let finished = finish.wait_for(Option::is_some).await.ok().and_then(|f| f.clone());
+            let finished = finish
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|f| f.clone());
             match finished {
                 Some(Finish::Successful(output)) => return decode_output(id, &output),
                 Some(Finish::Broken(error)) => return Err(error),
                 Some(Finish::Failed { task_id, error }) => {
-                    return Err(Error::TaskFailed { workflow_id: id.to_string(), task_id, error })
+                    return Err(Error::TaskFailed {
+                        workflow_id: id.to_string(),
+                        task_id,
+                        error,
+                    })
                 }
                 Some(Finish::Canceled) => return Err(Error::Canceled { id: id.to_string() }),
                 _ => {}
@@ -89,7 +101,10 @@ impl Engine {
             }
             WorkflowStatus::Failed => Err(failed(id, &record)),
             WorkflowStatus::Canceled => Err(Error::Canceled { id: id.to_string() }),
-            status => Err(Error::NotFinished { id: id.to_string(), status }),
+            status => Err(Error::NotFinished {
+                id: id.to_string(),
+                status,
+            }),
         }
     }
 
@@ -129,7 +144,10 @@ impl Engine {
                     error: failure.error.clone(),
                 });
             }
-            return Err(Error::NotFound { what: "checkpointed output of task", id: task_id.to_string() });
+            return Err(Error::NotFound {
+                what: "checkpointed output of task",
+                id: task_id.to_string(),
+            });
         };
         let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
         match result.outcome {
@@ -138,7 +156,10 @@ impl Engine {
                 task_id: task_id.to_string(),
                 error,
             }),
-            StepOutcome::Value { fingerprint: stored, bytes } => {
+            StepOutcome::Value {
+                fingerprint: stored,
+                bytes,
+            } => {
                 if stored != fingerprint::<T>() {
                     let stored_type = shared
                         .registry
@@ -152,7 +173,10 @@ impl Engine {
                         ),
                     });
                 }
-                decode_value(&bytes, &format!("output of task `{task_id}` in workflow `{id}`"))
+                decode_value(
+                    &bytes,
+                    &format!("output of task `{task_id}` in workflow `{id}`"),
+                )
             }
         }
     }
@@ -201,15 +225,23 @@ impl Engine {
             .collect();
         for (key, bytes) in shared.store.scan_prefix(ATTEMPTS, &prefix).await? {
             let attempt: AttemptRecord = decode(ATTEMPTS, &key, &bytes)?;
-            if let Some(task) = step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize)) {
+            if let Some(task) =
+                step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize))
+            {
                 task.attempts = attempt.attempts;
                 task.start_time = Some(system_time(attempt.first_start_us));
-                task.status = if status == WorkflowStatus::Running { TaskStatus::Running } else { TaskStatus::Interrupted };
+                task.status = if status == WorkflowStatus::Running {
+                    TaskStatus::Running
+                } else {
+                    TaskStatus::Interrupted
+                };
             }
         }
         for (key, bytes) in shared.store.scan_prefix(RESULTS, &prefix).await? {
             let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
-            if let Some(task) = step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize)) {
+            if let Some(task) =
+                step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize))
+            {
                 task.attempts = result.attempts;
                 task.start_time = Some(system_time(result.start_us));
                 task.end_time = Some(system_time(result.end_us));
@@ -280,14 +312,17 @@ impl Engine {
 
 impl Shared {
     pub(crate) fn active_status(&self, id: &str) -> Option<WorkflowStatus> {
-        self.lock().active.get(id).map(|active| active.status)
+        self.lock().active.get(id).and_then(|active| active.status)
     }
 
     /// The head record of workflow `id`, or `NotFound`.
     pub(crate) async fn record(&self, id: &str) -> Result<WorkflowRecord> {
         read_record(&*self.store, id)
             .await?
-            .ok_or_else(|| Error::NotFound { what: "workflow", id: id.to_string() })
+            .ok_or_else(|| Error::NotFound {
+                what: "workflow",
+                id: id.to_string(),
+            })
     }
 
     async fn find_step(&self, id: &str, task_id: &str) -> Result<(u32, StepRecord)> {
@@ -299,7 +334,10 @@ impl Shared {
                 return Ok((index, step));
             }
         }
-        Err(Error::NotFound { what: "task", id: task_id.to_string() })
+        Err(Error::NotFound {
+            what: "task",
+            id: task_id.to_string(),
+        })
     }
 
     /// The stored output of a successful workflow.
@@ -348,10 +386,14 @@ pub(crate) fn failed(id: &str, record: &WorkflowRecord) -> Error {
             task_id: failure.task_id.clone(),
             error: failure.error.clone(),
         },
-        None => Error::NotFinished { id: id.to_string(), status: record.status },
+        None => Error::NotFinished {
+            id: id.to_string(),
+            status: record.status,
+        },
     }
 }
 
 fn parse_json(text: Option<&str>) -> serde_json::Value {
-    text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or(serde_json::Value::Null)
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(serde_json::Value::Null)
 }

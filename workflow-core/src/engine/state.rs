@@ -17,7 +17,8 @@ use crate::{
 /// A workflow that is pending or running in this process.
 pub(crate) struct Active {
     pub(crate) dag_hash: u64,
-    pub(crate) status: WorkflowStatus,
+    /// `None` while the id is only reserved: the store still has the truth.
+    pub(crate) status: Option<WorkflowStatus>,
     pub(crate) finish: watch::Receiver<Option<Finish>>,
     finish_sender: Option<watch::Sender<Option<Finish>>>,
     pub(crate) events: Option<mpsc::UnboundedSender<DriverEvent>>,
@@ -36,7 +37,11 @@ pub(crate) struct EngineState {
 
 impl EngineState {
     /// Reserves `id` for a workflow being submitted or resumed; `None` if it is active already.
-    pub(crate) fn reserve(&mut self, id: &Arc<str>, dag_hash: u64) -> Option<watch::Receiver<Option<Finish>>> {
+    pub(crate) fn reserve(
+        &mut self,
+        id: &Arc<str>,
+        dag_hash: u64,
+    ) -> Option<watch::Receiver<Option<Finish>>> {
         if self.active.contains_key(id) {
             return None;
         }
@@ -45,7 +50,7 @@ impl EngineState {
             id.clone(),
             Active {
                 dag_hash,
-                status: WorkflowStatus::Pending,
+                status: None,
                 finish: receiver.clone(),
                 finish_sender: Some(sender),
                 events: None,
@@ -58,6 +63,9 @@ impl EngineState {
     /// Queues a workflow stored as `Pending`, to be loaded from the store when its turn comes.
     pub(crate) fn enqueue_stored(&mut self, id: Arc<str>) {
         if self.reserve(&id, 0).is_some() {
+            if let Some(active) = self.active.get_mut(&id) {
+                active.status = Some(WorkflowStatus::Pending);
+            }
             self.queue.push_back(id);
         }
     }
@@ -96,7 +104,9 @@ impl EngineState {
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, EngineState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `launch` now if a slot is free and nothing is queued before it; otherwise hands it
@@ -124,6 +134,9 @@ impl Shared {
         {
             let mut state = self.lock();
             let id = launch.id.clone();
+            if let Some(active) = state.active.get_mut(&id) {
+                active.status = Some(WorkflowStatus::Pending);
+            }
             state.queue.push_back(id.clone());
             state.queued.insert(id, launch);
         }
@@ -151,7 +164,10 @@ impl Shared {
     async fn load_and_start(self: Arc<Self>, id: Arc<str>) {
         let loaded = match read_record(&*self.store, &id).await {
             Ok(Some(record)) => Launch::load(&*self.store, self.registry, id.clone(), record).await,
-            Ok(None) => Err(Error::NotFound { what: "workflow", id: id.to_string() }),
+            Ok(None) => Err(Error::NotFound {
+                what: "workflow",
+                id: id.to_string(),
+            }),
             Err(error) => Err(error),
         };
         match loaded {
@@ -171,9 +187,15 @@ impl Shared {
         let id = launch.id.clone();
         let (sender, receiver) = mpsc::unbounded_channel();
         let canceled = Arc::new(AtomicBool::new(false));
-        let driver = Driver::new(launch, self.committer.clone(), receiver, sender.clone(), canceled);
+        let driver = Driver::new(
+            launch,
+            self.committer.clone(),
+            receiver,
+            sender.clone(),
+            canceled,
+        );
         if let Some(active) = state.active.get_mut(&id) {
-            active.status = WorkflowStatus::Running;
+            active.status = Some(WorkflowStatus::Running);
             if active.cancel_requested {
                 let _ = sender.send(DriverEvent::Cancel);
             }

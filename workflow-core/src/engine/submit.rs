@@ -7,11 +7,11 @@ use workflow_storage::StorageError;
 
 use super::Shared;
 use crate::{
+    driver::Finish,
     id::validate_workflow_id,
     launch::{read_record, Launch},
     lower::lower,
     records::{encode, now_us, WorkflowRecord, WORKFLOWS},
-    driver::Finish,
     Dag, Error, Result, WorkflowStatus,
 };
 
@@ -43,7 +43,11 @@ impl Shared {
         if !reserved {
             return Ok(());
         }
-        let mut guard = Reservation { shared: self, id: &id, armed: true };
+        let mut guard = Reservation {
+            shared: self,
+            id: &id,
+            armed: true,
+        };
         match read_record(&*self.store, &id).await? {
             Some(record) => {
                 if record.dag_hash != plan.dag_hash {
@@ -100,9 +104,16 @@ impl Shared {
         if !reserved {
             return Ok(());
         }
-        let mut guard = Reservation { shared: self, id: &id, armed: true };
+        let mut guard = Reservation {
+            shared: self,
+            id: &id,
+            armed: true,
+        };
         let Some(record) = read_record(&*self.store, &id).await? else {
-            return Err(Error::NotFound { what: "workflow", id: id.to_string() });
+            return Err(Error::NotFound {
+                what: "workflow",
+                id: id.to_string(),
+            });
         };
         match record.status {
             WorkflowStatus::Successful => return Ok(()),

@@ -1,13 +1,17 @@
-//! The expand pass: the marker type, its `Task` impl, the registration and `bind`.
+//! The expand pass: the marker type and its `bind`, the `Task` impl and the registration.
+//!
+//! The marker is an uninhabited enum named after the function: a type lives in the type
+//! namespace and the function in the value namespace, so both share the name, `add::bind`
+//! names the builder and `add(..)` still calls the function. Everything is generated next to
+//! the function, in its own scope, so a task can be declared wherever a function can, a
+//! function body included, and its signature's types resolve exactly as the user wrote them.
 //!
 //! Everything generated names the runtime as `::workflow::__private::...`, so it does not
 //! depend on the user's imports.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{
-    ext::IdentExt, parse_quote, spanned::Spanned, visit_mut::VisitMut, Attribute, Ident, Path, Type,
-};
+use syn::{ext::IdentExt, parse_quote, spanned::Spanned, Attribute, Ident, Type};
 
 use super::{
     parse::{Returns, TaskDef},
@@ -16,33 +20,35 @@ use super::{
 };
 
 /// The code generated next to a valid task function (which is emitted by the caller).
+///
+/// The `Task` impl is on a private enum of its own, `__Task`, not on the marker: the marker
+/// has the function's visibility, and the types of an impl's associated types must be at
+/// least as visible as the impl, so a `pub fn` taking a `pub(crate)` type would not compile.
+/// `__Task` sits in an anonymous const with the registration and a private `__bind` that
+/// `bind` calls; all of it resolves names in the function's scope, like the code around it.
 pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
     let item = &def.item;
-    let vis = &item.vis;
     let name = &item.sig.ident;
     let cfgs = cfg_attrs(&item.attrs);
-    let arg_types: Vec<Type> = def.args.iter().map(|arg| in_child(&arg.ty)).collect();
-    let output = in_child(&returns.output);
-
-    let task_impl = task_impl(def, returns, &arg_types, &output);
-    let bind = bind_fn(def, &arg_types, &output);
+    let output = &returns.output;
+    let marker = marker(def);
+    let task_impl = task_impl(def, returns);
+    let bind = bind_fn(def, output);
     let checks = value_checks(def, returns);
-    let doc = format!(
-        "Builders of the task [`{function}`](fn@{name}): `{function}::bind(..)` makes a `Dag` \
-         node.",
-        function = name.unraw(),
-    );
     quote! {
         #(#cfgs)*
-        #[doc = #doc]
-        #[allow(dead_code)]
-        #vis mod #name {
-            #[allow(unused_imports)]
-            use super::*;
+        #marker
 
-            /// The task's marker type, implementing its runtime contract.
-            #[doc(hidden)]
-            pub(super) struct __Task;
+        #(#cfgs)*
+        #[allow(dead_code, unreachable_pub, private_interfaces, private_bounds)]
+        impl #name {
+            #bind
+        }
+
+        #(#cfgs)*
+        const _: () = {
+            #[allow(dead_code)]
+            enum __Task {}
 
             #task_impl
 
@@ -50,18 +56,24 @@ pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
                 ::workflow::__private::TaskRegistration::of::<__Task>()
             }
 
-            #bind
-        }
+            #[allow(dead_code)]
+            impl #name {
+                fn __bind(
+                    inputs: ::std::vec::Vec<::workflow::__private::Input>,
+                ) -> ::workflow::__private::Dag<#output> {
+                    ::workflow::__private::bind::<__Task>(inputs)
+                }
+            }
 
-        #(#cfgs)*
-        #checks
+            #checks
+        };
     }
 }
 
-/// The module generated for a task with errors: a `bind` of the same shape whose body is
-/// never run, so that call sites type-check and one mistake does not cascade.
+/// What is generated for a task with errors: the marker and a `bind` of the same shape whose
+/// body is never run, so that call sites type-check and one mistake does not cascade.
 ///
-/// Empty when the function sits in an `impl` block, where a module cannot be declared.
+/// Empty when the function sits in an `impl` block, where no type can be declared.
 pub(crate) fn stub(def: &TaskDef) -> TokenStream {
     let item = &def.item;
     if !is_free_function(&item.sig) {
@@ -73,43 +85,75 @@ pub(crate) fn stub(def: &TaskDef) -> TokenStream {
         if generic || !type_problems(ty, Role::Argument).is_empty() {
             quote!(_: impl ::core::marker::Sized)
         } else {
-            let ty = in_child(ty);
             quote!(_: impl ::workflow::__private::IntoArg<#ty>)
         }
     });
     let output = match &def.returns {
         Some(returns) if !generic && type_problems(&returns.output, Role::Output).is_empty() => {
-            in_child(&returns.output)
+            returns.output.clone()
         }
         _ => parse_quote!(()),
     };
-    let vis = &item.vis;
     let name = &item.sig.ident;
     let cfgs = cfg_attrs(&item.attrs);
+    let marker = marker(def);
     // Naming the function keeps it from being reported as unused on top of the real errors.
-    let use_function = (!generic).then(|| quote!(const _: () = { let _ = super::#name; };));
+    let use_function = (!generic).then(|| {
+        quote! {
+            #(#cfgs)*
+            const _: () = {
+                let _ = #name;
+            };
+        }
+    });
     quote! {
         #(#cfgs)*
-        #[allow(dead_code, unused_imports)]
-        #vis mod #name {
-            use super::*;
-            #use_function
+        #marker
+
+        #(#cfgs)*
+        #[allow(dead_code, unreachable_pub, private_interfaces, private_bounds)]
+        impl #name {
             pub fn bind(#(#params),*) -> ::workflow::__private::Dag<#output> {
                 ::core::unimplemented!()
             }
         }
+
+        #use_function
     }
 }
 
-fn task_impl(def: &TaskDef, returns: &Returns, arg_types: &[Type], output: &Type) -> TokenStream {
+/// The uninhabited enum named after the function, with the function's visibility.
+fn marker(def: &TaskDef) -> TokenStream {
+    let item = &def.item;
+    let vis = &item.vis;
+    let name = &item.sig.ident;
+    let doc = format!(
+        "The task [`{function}`](fn@{name}): `{function}::bind(..)` builds a `Dag` node that \
+         calls it.",
+        function = name.unraw(),
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        #vis enum #name {}
+    }
+}
+
+fn task_impl(def: &TaskDef, returns: &Returns) -> TokenStream {
     let item = &def.item;
     let name = &item.sig.ident;
     let function = name.unraw().to_string();
     let durable_name = match &def.options.name {
         Some(lit) => lit.to_token_stream(),
-        // Expanded inside the module named after the function: `<fn's module path>::<fn>`.
-        None => quote!(::core::module_path!()),
+        // `<fn's module path>::<fn>`, the fn spelled as `module_path!` spells path segments
+        // (`r#type` stays `r#type`), so that the whole name reads as one path.
+        None => {
+            let written = name.to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #written))
+        }
     };
+    let arg_types = def.args.iter().map(|arg| &arg.ty);
+    let output = &returns.output;
     let version = def.options.version.unwrap_or(1);
     let signature = signature_text(def, &returns.written);
     let options = task_options(def);
@@ -182,7 +226,9 @@ fn invoke_body(def: &TaskDef, returns: &Returns) -> TokenStream {
     let wrapper = Ident::new(returns.kind.wrapper(), return_span);
     let mut function = name.clone();
     function.set_span(return_span);
-    let call = quote_spanned!(return_span=> super::#function(#(#locals),*));
+    // The function, not the marker: an enum without variants has nothing in the value
+    // namespace, so the name as written resolves to the function wherever it is declared.
+    let call = quote_spanned!(return_span=> #function(#(#locals),*));
     match &sig.asyncness {
         Some(asyncness) => {
             let outcome =
@@ -203,22 +249,21 @@ fn invoke_body(def: &TaskDef, returns: &Returns) -> TokenStream {
     }
 }
 
-fn bind_fn(def: &TaskDef, arg_types: &[Type], output: &Type) -> TokenStream {
+fn bind_fn(def: &TaskDef, output: &Type) -> TokenStream {
     let name = &def.item.sig.ident;
     let function = name.unraw();
     let bind = Ident::new("bind", name.span());
-    let names: Vec<&Ident> = def.args.iter().map(|arg| &arg.name).collect();
-    let params = def.args.iter().zip(arg_types).map(|(arg, ty)| {
-        let name = &arg.name;
-        quote_spanned!(arg.ty.span()=> #name: impl ::workflow::__private::IntoArg<#ty>)
+    let params = def.args.iter().map(|arg| {
+        let (name, ty) = (&arg.name, &arg.ty);
+        quote_spanned!(ty.span()=> #name: impl ::workflow::__private::IntoArg<#ty>)
     });
-    let inputs = names
-        .iter()
-        .zip(arg_types)
-        .map(|(name, ty)| quote!(::workflow::__private::IntoArg::<#ty>::into_input(#name)));
+    let inputs = def.args.iter().map(|arg| {
+        let (name, ty) = (&arg.name, &arg.ty);
+        quote!(::workflow::__private::IntoArg::<#ty>::into_input(#name))
+    });
 
     let mut doc = format!(
-        "Builds a node that calls [`{function}`](fn@super::{name}).\n\n\
+        "Builds a node that calls [`{function}`](fn@{name}).\n\n\
          Each argument takes a value of its type, or the `Dag` of another task with that \
          output (a `&str` also fits a `String`, a `Vec` of `Dag`s a `Vec`)."
     );
@@ -234,7 +279,7 @@ fn bind_fn(def: &TaskDef, arg_types: &[Type], output: &Type) -> TokenStream {
         #[doc = #doc]
         #[must_use = "a `Dag` does nothing until a workflow runs it"]
         pub fn #bind(#(#params),*) -> ::workflow::__private::Dag<#output> {
-            ::workflow::__private::bind::<__Task>(::std::vec![#(#inputs),*])
+            Self::__bind(::std::vec![#(#inputs),*])
         }
     }
 }
@@ -260,30 +305,6 @@ fn cfg_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
         .collect()
 }
 
-/// `ty` as seen from the generated module one level down: `self::T` becomes `super::T` and
-/// `super::T` becomes `super::super::T`. Other paths resolve through its `use super::*`.
-fn in_child(ty: &Type) -> Type {
-    struct Rebase;
-    impl VisitMut for Rebase {
-        fn visit_path_mut(&mut self, path: &mut Path) {
-            if path.leading_colon.is_none() {
-                if let Some(first) = path.segments.first_mut() {
-                    if first.ident == "self" {
-                        first.ident = Ident::new("super", first.ident.span());
-                    } else if first.ident == "super" {
-                        let span = first.ident.span();
-                        path.segments.insert(0, Ident::new("super", span).into());
-                    }
-                }
-            }
-            syn::visit_mut::visit_path_mut(self, path);
-        }
-    }
-    let mut ty = ty.clone();
-    Rebase.visit_type_mut(&mut ty);
-    ty
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,10 +327,12 @@ mod tests {
             },
         );
         for fragment in [
-            "pub mod fetch",
+            "# [allow (non_camel_case_types , dead_code , unreachable_pub)] pub enum fetch { }",
+            "const _ : () = { # [allow (dead_code)] enum __Task { }",
+            "impl :: workflow :: __private :: Task for __Task {",
             "type Args = (String , u32 ,)",
             "type Output = String",
-            "const NAME : & 'static str = :: core :: module_path ! ()",
+            "const NAME : & 'static str = :: core :: concat ! (:: core :: module_path ! () , \"::\" , \"fetch\")",
             "const FUNCTION : & 'static str = \"fetch\"",
             "const VERSION : u32 = 1u32",
             "signature_hash (\"fn(String, u32) -> Result<String, FetchError>\")",
@@ -318,8 +341,12 @@ mod tests {
             ".. :: workflow :: __private :: TaskOptions :: DEFAULT",
             "let (__arg0 , __arg1 ,) = args ;",
             "Invocation :: Async",
-            "fallible (super :: fetch (__arg0 , __arg1) . await)",
+            "fallible (fetch (__arg0 , __arg1) . await)",
+            "inventory :: submit ! { :: workflow :: __private :: TaskRegistration :: of :: < __Task > () }",
+            "impl fetch {",
             "pub fn bind (url : impl :: workflow :: __private :: IntoArg < String >",
+            "Self :: __bind (:: std :: vec ! [",
+            "bind :: < __Task > (inputs)",
             "assert_task_value :: < u32 > ()",
         ] {
             assert!(code.contains(fragment), "missing `{fragment}` in {code}");
@@ -335,12 +362,12 @@ mod tests {
             ),
         );
         for fragment in [
-            "mod one",
+            "enum one { }",
             "type Args = ()",
             "const NAME : & 'static str = \"x.one\"",
             "const VERSION : u32 = 3u32",
             "let () = args ;",
-            "Invocation :: Sync (:: std :: boxed :: Box :: new (move || :: workflow :: __private :: plain (super :: one ())))",
+            "Invocation :: Sync (:: std :: boxed :: Box :: new (move || :: workflow :: __private :: plain (one ())))",
             "pub fn bind () -> :: workflow :: __private :: Dag < i64 >",
         ] {
             assert!(code.contains(fragment), "missing `{fragment}` in {code}");
@@ -348,21 +375,69 @@ mod tests {
     }
 
     #[test]
-    fn relative_paths_are_rebased() {
-        let cases: [(Type, Type); 4] = [
-            (parse_quote!(self::A), parse_quote!(super::A)),
-            (parse_quote!(super::A), parse_quote!(super::super::A)),
-            (
-                parse_quote!(Vec<self::m::A>),
-                parse_quote!(Vec<super::m::A>),
+    fn the_default_name_is_the_module_path_and_the_function_as_written() {
+        let code = expanded(
+            TokenStream::new(),
+            parse_quote!(
+                fn r#type(r#in: u8) -> u8 {}
             ),
-            (parse_quote!(crate::A), parse_quote!(crate::A)),
-        ];
-        for (ty, expected) in cases {
-            assert_eq!(
-                in_child(&ty).to_token_stream().to_string(),
-                expected.to_token_stream().to_string()
-            );
+        );
+        for fragment in [
+            "enum r#type { }",
+            "impl r#type {",
+            "concat ! (:: core :: module_path ! () , \"::\" , \"r#type\")",
+            "const FUNCTION : & 'static str = \"type\"",
+            "plain (r#type (__arg0))",
+            "pub fn bind (r#in : impl",
+        ] {
+            assert!(code.contains(fragment), "missing `{fragment}` in {code}");
         }
+    }
+
+    #[test]
+    fn cfg_attributes_are_repeated_on_every_item() {
+        let code = expanded(
+            TokenStream::new(),
+            parse_quote! {
+                #[cfg(feature = "x")]
+                #[inline]
+                fn one() -> i64 {}
+            },
+        );
+        // The marker, `bind`, and the const with the `Task` impl and the registration.
+        assert_eq!(
+            code.matches("# [cfg (feature = \"x\")]").count(),
+            3,
+            "{code}"
+        );
+        assert!(!code.contains("inline"), "{code}");
+    }
+
+    #[test]
+    fn a_task_with_errors_gets_a_marker_and_a_stub_bind() {
+        let stubbed = |item: syn::ItemFn| {
+            let mut errors = Errors::default();
+            stub(&parse(TokenStream::new(), item, &mut errors)).to_string()
+        };
+        let code = stubbed(parse_quote!(
+            pub fn greet(name: &str, n: u8) -> String {}
+        ));
+        for fragment in [
+            "pub enum greet { }",
+            "impl greet {",
+            "pub fn bind (_ : impl :: core :: marker :: Sized , _ : impl :: workflow :: __private :: IntoArg < u8 >) -> :: workflow :: __private :: Dag < String > { :: core :: unimplemented ! () }",
+            "let _ = greet ;",
+        ] {
+            assert!(code.contains(fragment), "missing `{fragment}` in {code}");
+        }
+        let generic = stubbed(parse_quote!(
+            fn identity<T>(value: T) -> T {}
+        ));
+        assert!(generic.contains("pub fn bind (_ : impl :: core :: marker :: Sized) -> :: workflow :: __private :: Dag < () >"));
+        assert!(!generic.contains("let _ = identity"));
+        let method = stubbed(parse_quote!(
+            fn incr(&self, by: u64) -> u64 {}
+        ));
+        assert!(method.is_empty());
     }
 }

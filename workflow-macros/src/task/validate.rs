@@ -35,7 +35,7 @@ pub(crate) fn validate(def: &TaskDef, errors: &mut Errors) {
 }
 
 /// Whether the function can have a `bind` next to it: no `self` and no `Self`, which would
-/// mean it sits in an `impl` block, where a module cannot be declared.
+/// mean it sits in an `impl` block, where no type can be declared beside it.
 pub(crate) fn is_free_function(sig: &Signature) -> bool {
     let mut finder = Finder::new(Role::Argument);
     for input in &sig.inputs {

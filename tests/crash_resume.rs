@@ -1,0 +1,265 @@
+//! Durability against real crashes: a child process runs a workflow and is killed with
+//! SIGKILL; a new process resumes it. Execution counts kept in a file prove that no
+//! checkpointed task ran twice.
+//!
+//! The child is this test binary itself, started with the name of the test to run and
+//! `WORKFLOW_CRASH_ROLE` set; each test checks that variable first.
+
+use std::{
+    collections::HashMap,
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Child, Command},
+    time::{Duration, Instant},
+};
+
+use workflow::prelude::*;
+
+const ROLE: &str = "WORKFLOW_CRASH_ROLE";
+const STORE: &str = "WORKFLOW_CRASH_STORE";
+const RUNS: &str = "WORKFLOW_CRASH_RUNS";
+
+fn is_child() -> bool {
+    std::env::var_os(ROLE).is_some()
+}
+
+/// Appends one line per execution; the file outlives the killed process.
+fn record_run(runs: &str, name: &str) {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(runs)
+        .unwrap();
+    // One write per line: concurrent tasks append whole lines.
+    file.write_all(format!("{name}\n").as_bytes()).unwrap();
+}
+
+fn run_counts(runs: &Path) -> HashMap<String, u32> {
+    let mut counts = HashMap::new();
+    if let Ok(text) = std::fs::read_to_string(runs) {
+        for line in text.lines() {
+            *counts.entry(line.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// In the child, never returns: the parent kills the process here.
+fn hang_in_child() {
+    if is_child() {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
+#[task]
+fn step(runs: String, i: u64, previous: u64) -> u64 {
+    record_run(&runs, &format!("step-{i}"));
+    if i == 5 {
+        hang_in_child();
+    }
+    previous + i
+}
+
+#[task]
+fn produce(runs: String, i: u64) -> u64 {
+    record_run(&runs, &format!("produce-{i}"));
+    i * 10
+}
+
+#[task]
+async fn consume(runs: String, i: u64, input: u64) -> u64 {
+    record_run(&runs, &format!("consume-{i}"));
+    if is_child() {
+        std::future::pending::<()>().await;
+    }
+    input + 1
+}
+
+#[task]
+fn total(values: Vec<u64>) -> u64 {
+    values.into_iter().sum()
+}
+
+#[task(max_retries = 2)]
+fn doomed(runs: String) -> u64 {
+    record_run(&runs, "doomed");
+    let _ = Command::new("kill")
+        .args(["-9", &std::process::id().to_string()])
+        .status();
+    hang_in_child();
+    0
+}
+
+fn chain(runs: &str) -> Dag<u64> {
+    let mut dag = step::bind(runs, 1, 0u64);
+    for i in 2..=10 {
+        dag = step::bind(runs, i, dag);
+    }
+    dag
+}
+
+fn wide(runs: &str) -> Dag<u64> {
+    let consumers: Vec<Dag<u64>> = (0..4)
+        .map(|i| consume::bind(runs, i, produce::bind(runs, i)))
+        .collect();
+    total::bind(consumers)
+}
+
+struct Scenario {
+    _dir: tempfile::TempDir,
+    store: PathBuf,
+    runs: PathBuf,
+}
+
+impl Scenario {
+    fn new() -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        Scenario {
+            store: dir.path().join("store"),
+            runs: dir.path().join("runs"),
+            _dir: dir,
+        }
+    }
+
+    fn runs(&self) -> String {
+        self.runs.to_str().unwrap().to_string()
+    }
+
+    /// Starts this test binary again, running only `test`, as the child.
+    fn spawn_child(&self, test: &str, durability: &str) -> Child {
+        Command::new(std::env::current_exe().unwrap())
+            .args([test, "--exact", "--nocapture", "--test-threads=1"])
+            .env(ROLE, durability)
+            .env(STORE, &self.store)
+            .env(RUNS, &self.runs)
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits until `done` holds for the execution counts.
+    fn wait_for(&self, done: impl Fn(&HashMap<String, u32>) -> bool) {
+        let start = Instant::now();
+        while !done(&run_counts(&self.runs)) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the child made no progress"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// The child's side: open the store named by the environment and run `dag` as `id`.
+async fn child_runs<T: TaskValue>(id: &str, dag: fn(&str) -> Dag<T>) {
+    let durability = match std::env::var(ROLE).unwrap().as_str() {
+        "buffered" => Durability::Buffered,
+        _ => Durability::Sync,
+    };
+    let store = std::env::var(STORE).unwrap();
+    let runs = std::env::var(RUNS).unwrap();
+    let engine = Engine::builder()
+        .path(store)
+        .durability(durability)
+        .build()
+        .await
+        .unwrap();
+    let _ = engine.run(id, dag(&runs)).await;
+    unreachable!("the child is killed before its workflow ends");
+}
+
+async fn chain_scenario(test: &str, durability: &str) -> workflow::Result<()> {
+    if is_child() {
+        child_runs("chain", chain).await;
+    }
+    let scenario = Scenario::new();
+    let mut child = scenario.spawn_child(test, durability);
+    // step-5 starts only once step-4's output is checkpointed.
+    scenario.wait_for(|counts| counts.contains_key("step-5"));
+    let locked = Engine::open(&scenario.store).await;
+    assert!(matches!(locked, Err(Error::Locked { .. })), "{locked:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let engine = Engine::open(&scenario.store).await?;
+    assert_eq!(engine.status("chain").await?, WorkflowStatus::Resumable);
+    assert_eq!(engine.resume::<u64>("chain").await?, 55);
+    let counts = run_counts(&scenario.runs);
+    for i in 1..=10 {
+        let expected = if i == 5 { 2 } else { 1 };
+        assert_eq!(
+            counts[&format!("step-{i}")],
+            expected,
+            "step-{i}: {counts:?}"
+        );
+    }
+    assert_eq!(engine.task_output::<u64>("chain", "step_3").await?, 10);
+    // A second resume, in the same process or a new one, runs nothing.
+    assert_eq!(engine.run("chain", chain(&scenario.runs())).await?, 55);
+    assert_eq!(run_counts(&scenario.runs).values().sum::<u32>(), 11);
+    engine.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_sigkill_mid_chain_sync() -> workflow::Result<()> {
+    chain_scenario("crash_sigkill_mid_chain_sync", "sync").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_sigkill_mid_chain_buffered() -> workflow::Result<()> {
+    chain_scenario("crash_sigkill_mid_chain_buffered", "buffered").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_sigkill_mid_fan_out() -> workflow::Result<()> {
+    if is_child() {
+        child_runs("wide", wide).await;
+    }
+    let scenario = Scenario::new();
+    let mut child = scenario.spawn_child("crash_sigkill_mid_fan_out", "sync");
+    // Every consumer starts only once its producer's output is checkpointed.
+    scenario.wait_for(|counts| (0..4).all(|i| counts.contains_key(&format!("consume-{i}"))));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let engine = Engine::open(&scenario.store).await?;
+    assert_eq!(engine.status("wide").await?, WorkflowStatus::Resumable);
+    assert_eq!(engine.resume::<u64>("wide").await?, 64);
+    let counts = run_counts(&scenario.runs);
+    for i in 0..4 {
+        assert_eq!(counts[&format!("produce-{i}")], 1, "{counts:?}");
+        assert_eq!(counts[&format!("consume-{i}")], 2, "{counts:?}");
+    }
+    engine.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_task_that_kills_its_process_fails_after_its_retries() -> workflow::Result<()> {
+    if is_child() {
+        child_runs("doomed", |runs| doomed::bind(runs)).await;
+    }
+    let scenario = Scenario::new();
+    // 1 + max_retries = 3 attempts, each killing the process that runs it.
+    for attempt in 1..=3 {
+        let mut child = scenario.spawn_child(
+            "crash_task_that_kills_its_process_fails_after_its_retries",
+            "sync",
+        );
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        assert_eq!(run_counts(&scenario.runs)["doomed"], attempt);
+    }
+    let engine = Engine::open(&scenario.store).await?;
+    assert_eq!(engine.status("doomed").await?, WorkflowStatus::Resumable);
+    match engine.resume::<u64>("doomed").await {
+        Err(Error::TaskFailed { task_id, error, .. }) => {
+            assert_eq!(task_id, "doomed");
+            assert_eq!(error.attempts(), 3);
+        }
+        other => panic!("expected TaskFailed, got {other:?}"),
+    }
+    assert_eq!(run_counts(&scenario.runs)["doomed"], 3);
+    assert_eq!(engine.status("doomed").await?, WorkflowStatus::Failed);
+    engine.close().await
+}
