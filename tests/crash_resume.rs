@@ -82,6 +82,22 @@ fn total(values: Vec<u64>) -> u64 {
     values.into_iter().sum()
 }
 
+#[task]
+fn level(runs: String, i: u64) -> Flow<u64> {
+    record_run(&runs, &format!("level-{i}"));
+    if i == 50 {
+        hang_in_child();
+    }
+    if i == 100 {
+        return Flow::Done(i);
+    }
+    workflow::continuation(level::bind(runs, i + 1))
+}
+
+fn levels(runs: &str) -> Dag<u64> {
+    level::bind(runs, 0)
+}
+
 #[task(max_retries = 2)]
 fn doomed(runs: String) -> u64 {
     record_run(&runs, "doomed");
@@ -231,6 +247,34 @@ async fn crash_sigkill_mid_fan_out() -> workflow::Result<()> {
         assert_eq!(counts[&format!("produce-{i}")], 1, "{counts:?}");
         assert_eq!(counts[&format!("consume-{i}")], 2, "{counts:?}");
     }
+    engine.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_sigkill_mid_continuation_chain() -> workflow::Result<()> {
+    if is_child() {
+        child_runs("levels", levels).await;
+    }
+    let scenario = Scenario::new();
+    let mut child = scenario.spawn_child("crash_sigkill_mid_continuation_chain", "sync");
+    // Level 50 runs only once level 49's continuation is checkpointed.
+    scenario.wait_for(|counts| counts.contains_key("level-50"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let engine = Engine::open(&scenario.store).await?;
+    assert_eq!(engine.status("levels").await?, WorkflowStatus::Resumable);
+    assert_eq!(engine.resume::<u64>("levels").await?, 100);
+    let counts = run_counts(&scenario.runs);
+    for i in 0..=100 {
+        let expected = if i == 50 { 2 } else { 1 };
+        assert_eq!(
+            counts[&format!("level-{i}")],
+            expected,
+            "level-{i}: {counts:?}"
+        );
+    }
+    assert_eq!(engine.task_output::<u64>("levels", "level_30").await?, 100);
     engine.close().await
 }
 

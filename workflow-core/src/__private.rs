@@ -7,8 +7,8 @@ pub use crate::{
     dag::{bind, Dag},
     registry::TaskRegistration,
     task::{
-        assert_task_value, fallible, plain, signature_hash, BoxFuture, Invocation, Outcome, Task,
-        TaskOptions,
+        assert_task_value, fallible, fallible_flow, flow, plain, signature_hash, BoxFuture,
+        Invocation, Outcome, Task, TaskOptions,
     },
 };
 

@@ -8,6 +8,7 @@ use std::{
 
 use crate::{
     context::{self, TaskContext},
+    dag::Node,
     registry::{ErasedInvocation, ErasedOutcome, TaskRegistration},
     task_error::FailureKind,
 };
@@ -15,6 +16,7 @@ use crate::{
 /// What one attempt produced.
 pub(crate) enum AttemptResult {
     Value(Vec<u8>),
+    Continue(Arc<Node>),
     Failed { kind: FailureKind, message: String },
 }
 
@@ -104,6 +106,7 @@ impl From<ErasedOutcome> for AttemptResult {
     fn from(outcome: ErasedOutcome) -> Self {
         match outcome {
             ErasedOutcome::Value(bytes) => AttemptResult::Value(bytes),
+            ErasedOutcome::Continue(node) => AttemptResult::Continue(node),
             ErasedOutcome::Failed(message) => AttemptResult::Failed {
                 kind: FailureKind::Error,
                 message,

@@ -21,6 +21,8 @@ use crate::{
 pub(crate) enum StepResult {
     Value(Arc<[u8]>),
     Caught(TaskError),
+    /// The step continued; its output will be that of this later step.
+    Continued(u32),
 }
 
 /// A workflow ready for its driver.
@@ -97,6 +99,7 @@ impl Launch {
             results[step] = Some(match result.outcome {
                 StepOutcome::Value { bytes, .. } => StepResult::Value(bytes.into()),
                 StepOutcome::Caught(error) => StepResult::Caught(error),
+                StepOutcome::Continued { root } => StepResult::Continued(root),
             });
         }
         let mut attempts = vec![None; count];

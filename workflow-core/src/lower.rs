@@ -28,20 +28,53 @@ pub(crate) struct Plan {
 /// Lowers the graph under `dag`: each distinct node (by identity) becomes one step, numbered
 /// in build order, so every step's inputs come before it.
 pub(crate) fn lower<T: 'static>(dag: &Dag<T>) -> Result<Plan> {
-    let nodes = collect_nodes(dag.node());
+    let lowered = lower_nodes(dag.node(), 0, None, &mut TaskIds::default())?;
+    Ok(Plan {
+        root: lowered.root,
+        steps: lowered.steps,
+        tasks: lowered.tasks,
+        dag_hash: lowered.hash,
+        output_type: short_type_name::<T>(),
+        output_fingerprint: fingerprint::<T>(),
+    })
+}
+
+/// Steps lowered from a graph, to be appended to a workflow's step table.
+pub(crate) struct Lowered {
+    pub(crate) steps: Vec<StepRecord>,
+    pub(crate) tasks: Vec<TaskRegistration>,
+    /// The absolute step number of the graph's root.
+    pub(crate) root: u32,
+    pub(crate) hash: u64,
+}
+
+/// Lowers the graph under `root` into steps numbered from `offset`; `parent` is the step whose
+/// continuation the graph is, and `ids` the task ids already taken in the workflow.
+pub(crate) fn lower_nodes(
+    root: &Arc<Node>,
+    offset: u32,
+    parent: Option<u32>,
+    ids: &mut TaskIds,
+) -> Result<Lowered> {
+    let nodes = collect_nodes(root);
     let index: HashMap<*const Node, u32> = nodes
         .iter()
         .enumerate()
-        .map(|(i, node)| (Arc::as_ptr(node), i as u32))
+        .map(|(i, node)| (Arc::as_ptr(node), offset + i as u32))
         .collect();
-    let ids = assign_task_ids(&nodes)?;
-
     let mut steps = Vec::with_capacity(nodes.len());
     let mut tasks = Vec::with_capacity(nodes.len());
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut scratch = Vec::new();
-    for (node, task_id) in nodes.iter().zip(ids) {
+    for node in &nodes {
         let NodeKind::Task { task, inputs } = &node.kind;
+        let task_id = match &node.options.task_id {
+            Some(id) => {
+                validate_task_id(id)?;
+                ids.assign(id)
+            }
+            None => ids.assign(task.function),
+        };
         let inputs = inputs
             .iter()
             .map(|input| lower_input(input, &index, &task_id))
@@ -62,6 +95,7 @@ pub(crate) fn lower<T: 'static>(dag: &Dag<T>) -> Result<Plan> {
                 metadata: options.metadata.as_ref().map(|m| m.to_string()),
             },
             inputs,
+            parent,
         };
         scratch.clear();
         scratch = postcard::to_extend(&step, scratch).map_err(|e| Error::Codec {
@@ -71,14 +105,44 @@ pub(crate) fn lower<T: 'static>(dag: &Dag<T>) -> Result<Plan> {
         steps.push(step);
         tasks.push(*task);
     }
-    Ok(Plan {
-        root: (steps.len() - 1) as u32,
+    Ok(Lowered {
+        root: offset + steps.len() as u32 - 1,
         steps,
         tasks,
-        dag_hash: hasher.digest(),
-        output_type: short_type_name::<T>(),
-        output_fingerprint: fingerprint::<T>(),
+        hash: hasher.digest(),
     })
+}
+
+/// The task ids taken in a workflow: the given id or the function's name, and for repeats
+/// `_1`, `_2`, ... in the order nodes are lowered (build order within one graph).
+#[derive(Default)]
+pub(crate) struct TaskIds {
+    used: HashSet<String>,
+    next_suffix: HashMap<String, u32>,
+}
+
+impl TaskIds {
+    /// The ids of an existing step table.
+    pub(crate) fn of<'a>(ids: impl IntoIterator<Item = &'a str>) -> TaskIds {
+        TaskIds {
+            used: ids.into_iter().map(str::to_string).collect(),
+            next_suffix: HashMap::new(),
+        }
+    }
+
+    fn assign(&mut self, base: &str) -> String {
+        if self.used.insert(base.to_string()) {
+            return base.to_string();
+        }
+        let suffix = self.next_suffix.entry(base.to_string()).or_insert(1);
+        loop {
+            let candidate = format!("{base}_{suffix}");
+            *suffix += 1;
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
 }
 
 /// Every node reachable from `root`, once each, in build order (root last).
@@ -103,37 +167,6 @@ fn collect_nodes(root: &Arc<Node>) -> Vec<Arc<Node>> {
     }
     nodes.sort_by_key(|node| node.seq);
     nodes
-}
-
-/// Task ids: the given id or the function's name; repeats get `_1`, `_2`, ... in build order.
-fn assign_task_ids(nodes: &[Arc<Node>]) -> Result<Vec<String>> {
-    let mut used: HashSet<String> = HashSet::with_capacity(nodes.len());
-    let mut next_suffix: HashMap<&str, u32> = HashMap::new();
-    let mut ids = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        let base: &str = match (&node.options.task_id, &node.kind) {
-            (Some(id), _) => {
-                validate_task_id(id)?;
-                id
-            }
-            (None, NodeKind::Task { task, .. }) => task.function,
-        };
-        let id = if used.contains(base) {
-            let suffix = next_suffix.entry(base).or_insert(1);
-            loop {
-                let candidate = format!("{base}_{suffix}");
-                *suffix += 1;
-                if !used.contains(&candidate) {
-                    break candidate;
-                }
-            }
-        } else {
-            base.to_string()
-        };
-        used.insert(id.clone());
-        ids.push(id);
-    }
-    Ok(ids)
 }
 
 fn lower_input(

@@ -76,6 +76,8 @@ pub enum TaskStatus {
     Interrupted,
     /// Finished, output checkpointed.
     Successful,
+    /// Returned a continuation, whose output becomes its output.
+    Continued,
     /// Failed after its attempts.
     Failed,
 }

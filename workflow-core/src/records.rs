@@ -88,6 +88,8 @@ pub(crate) struct StepRecord {
     pub(crate) signature: u64,
     pub(crate) options: StepOptions,
     pub(crate) inputs: Vec<InputRecord>,
+    /// The step whose continuation this step belongs to.
+    pub(crate) parent: Option<u32>,
 }
 
 /// The options of one step, resolved from the task's attribute and the node's methods.
@@ -131,6 +133,9 @@ pub(crate) enum StepOutcome {
     },
     /// A failure caught by `catch_errors`, handed to dependents as `Err`.
     Caught(TaskError),
+    /// The step returned a continuation; its output is that of step `root`, which may
+    /// itself have continued (the pointer is moved to the latest level as levels finish).
+    Continued { root: u32 },
 }
 
 /// The attempts a step has started, written before each one starts.

@@ -1,8 +1,12 @@
 //! The link-time registry of tasks, so that a new process finds a stored step's code by name.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+};
 
 use crate::{
+    dag::Node,
     task::{BoxFuture, Invocation, OutcomeKind, Task, TaskOptions},
     value::{decode_value, encode_value, fingerprint, short_type_name},
     Result,
@@ -60,6 +64,7 @@ pub(crate) enum ErasedInvocation {
 /// An attempt's result: the encoded output, or why it failed.
 pub(crate) enum ErasedOutcome {
     Value(Vec<u8>),
+    Continue(Arc<Node>),
     Failed(String),
     Unencodable(String),
 }
@@ -81,6 +86,7 @@ fn erase<T: serde::Serialize>(kind: OutcomeKind<T>) -> ErasedOutcome {
             Err(error) => ErasedOutcome::Unencodable(error.to_string()),
         },
         OutcomeKind::Failed(message) => ErasedOutcome::Failed(message),
+        OutcomeKind::Continue(node) => ErasedOutcome::Continue(node),
     }
 }
 

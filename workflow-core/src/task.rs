@@ -1,10 +1,10 @@
 //! The `Task` trait that `#[task]` implements, and what one invocation returns.
 
-use std::{fmt::Display, future::Future, pin::Pin, time::Duration};
+use std::{fmt::Display, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use serde::de::DeserializeOwned;
 
-use crate::TaskValue;
+use crate::{dag::Node, Flow, TaskValue};
 
 /// A boxed, `Send` future, as returned by an async task.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -89,6 +89,7 @@ pub struct Outcome<T> {
 pub(crate) enum OutcomeKind<T> {
     Value(T),
     Failed(String),
+    Continue(Arc<Node>),
 }
 
 /// The outcome of a task that returns a plain value.
@@ -104,6 +105,26 @@ pub fn fallible<T, E: Display>(result: Result<T, E>) -> Outcome<T> {
         kind: match result {
             Ok(value) => OutcomeKind::Value(value),
             Err(error) => OutcomeKind::Failed(error.to_string()),
+        },
+    }
+}
+
+/// The outcome of a task that returns `Flow<T>`.
+pub fn flow<T>(flow: Flow<T>) -> Outcome<T> {
+    Outcome {
+        kind: match flow {
+            Flow::Done(value) => OutcomeKind::Value(value),
+            Flow::Continue(dag) => OutcomeKind::Continue(dag.into_node()),
+        },
+    }
+}
+
+/// The outcome of a task that returns `Result<Flow<T>, E>`.
+pub fn fallible_flow<T, E: Display>(result: Result<Flow<T>, E>) -> Outcome<T> {
+    match result {
+        Ok(value) => flow(value),
+        Err(error) => Outcome {
+            kind: OutcomeKind::Failed(error.to_string()),
         },
     }
 }

@@ -1,7 +1,7 @@
 //! The driver's view of the step table: which steps must run, what they wait for, and their
 //! assembled arguments.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use crate::{
     launch::StepResult,
@@ -20,6 +20,8 @@ pub(crate) struct Graph {
     pub(crate) dependents: Vec<Vec<u32>>,
     /// Needed steps that have not yet taken each step's output: at zero it is dropped.
     pub(crate) consumers_left: Vec<u32>,
+    /// For the root of a running continuation, the steps whose output will be its output.
+    pub(crate) waiters: HashMap<u32, Vec<u32>>,
 }
 
 /// The distinct steps that `step` takes as inputs.
@@ -38,6 +40,41 @@ pub(crate) fn input_steps(step: &StepRecord) -> Vec<u32> {
     out
 }
 
+/// Whether a step's output is there for dependents to take.
+pub(crate) fn is_available(result: &Option<StepResult>) -> bool {
+    matches!(result, Some(StepResult::Value(_) | StepResult::Caught(_)))
+}
+
+/// The step a continued step's output now comes from: stored pointers are followed to the
+/// latest level, stopping at a step that catches errors (it must settle on its own first).
+pub(crate) fn latest_level(
+    steps: &[StepRecord],
+    results: &[Option<StepResult>],
+    root: u32,
+) -> Result<u32> {
+    let mut at = root;
+    for _ in 0..=steps.len() {
+        match &results[at as usize] {
+            Some(StepResult::Continued(next)) if !steps[at as usize].options.catch_errors => {
+                if *next as usize >= steps.len() || *next <= at {
+                    return Err(corrupt(at, "its continuation points at no later step"));
+                }
+                at = *next;
+            }
+            _ => return Ok(at),
+        }
+    }
+    Err(corrupt(root, "its continuations form a cycle"))
+}
+
+fn corrupt(step: u32, reason: &str) -> Error {
+    Error::Corrupt {
+        keyspace: "results",
+        key: format!("step {step}"),
+        reason: reason.to_string(),
+    }
+}
+
 impl Graph {
     /// Finds the steps to run so that `root` gets its output, given the available `results`.
     pub(crate) fn new(
@@ -51,35 +88,70 @@ impl Graph {
             unmet: vec![0; count],
             dependents: vec![Vec::new(); count],
             consumers_left: vec![0; count],
+            waiters: HashMap::new(),
         };
-        let mut stack = Vec::new();
-        if results[root as usize].is_none() {
-            stack.push(root);
-        }
+        let mut required = vec![false; count];
+        let mut stack = vec![root];
         while let Some(step) = stack.pop() {
             let s = step as usize;
-            if graph.needed[s] {
+            if required[s] {
                 continue;
             }
-            graph.needed[s] = true;
-            for input in input_steps(&steps[s]) {
-                let i = input as usize;
-                if i >= s {
-                    return Err(Error::Corrupt {
-                        keyspace: "steps",
-                        key: format!("step {s}"),
-                        reason: format!("input step {i} does not come before it"),
-                    });
+            required[s] = true;
+            match &results[s] {
+                Some(StepResult::Value(_) | StepResult::Caught(_)) => {}
+                Some(StepResult::Continued(next)) => {
+                    let latest = if steps[s].options.catch_errors {
+                        latest_level(steps, results, *next)?
+                    } else {
+                        latest_level(steps, results, step)?
+                    };
+                    graph.waiters.entry(latest).or_default().push(step);
+                    stack.push(latest);
                 }
-                graph.dependents[i].push(step);
-                graph.consumers_left[i] += 1;
-                if results[i].is_none() {
-                    graph.unmet[s] += 1;
-                    stack.push(input);
+                None => {
+                    graph.needed[s] = true;
+                    for input in input_steps(&steps[s]) {
+                        let i = input as usize;
+                        if i >= s {
+                            return Err(Error::Corrupt {
+                                keyspace: "steps",
+                                key: format!("step {s}"),
+                                reason: format!("input step {i} does not come before it"),
+                            });
+                        }
+                        graph.dependents[i].push(step);
+                        graph.consumers_left[i] += 1;
+                        if !is_available(&results[i]) {
+                            graph.unmet[s] += 1;
+                        }
+                        stack.push(input);
+                    }
                 }
             }
         }
         Ok(graph)
+    }
+
+    /// Adds the steps of a continuation, all to run; returns those ready now.
+    pub(crate) fn extend(&mut self, new_steps: &[StepRecord], offset: u32) -> Vec<u32> {
+        let mut ready = Vec::new();
+        for (k, step) in new_steps.iter().enumerate() {
+            let s = offset + k as u32;
+            self.needed.push(true);
+            self.dependents.push(Vec::new());
+            self.consumers_left.push(0);
+            let inputs = input_steps(step);
+            self.unmet.push(inputs.len() as u32);
+            for input in inputs {
+                self.dependents[input as usize].push(s);
+                self.consumers_left[input as usize] += 1;
+            }
+            if self.unmet[s as usize] == 0 {
+                ready.push(s);
+            }
+        }
+        ready
     }
 
     /// Needed steps whose inputs are all available.
@@ -146,7 +218,7 @@ pub(crate) fn append_output(
             out.push(1); // Result::Err
             out.extend_from_slice(&encode_value(error)?);
         }
-        (Some(StepResult::Caught(_)), false) | (None, _) => {
+        (Some(StepResult::Caught(_)), false) | (Some(StepResult::Continued(_)), _) | (None, _) => {
             return Err(Error::Corrupt {
                 keyspace: "results",
                 key: steps[i].task_id.clone(),

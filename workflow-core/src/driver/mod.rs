@@ -2,6 +2,7 @@
 //! every checkpoint through the group committer before dependents start.
 
 mod graph;
+mod settle;
 
 use std::{
     collections::HashMap,
@@ -15,7 +16,7 @@ use std::{
 use tokio::{sync::mpsc, task::JoinSet};
 use workflow_storage::Batch;
 
-pub(crate) use graph::{append_output, input_steps};
+pub(crate) use graph::{append_output, input_steps, is_available};
 use graph::{assemble_args, Graph};
 
 use crate::{
@@ -23,10 +24,8 @@ use crate::{
     committer::{CommitResult, Committer},
     context::TaskContext,
     launch::{Launch, StepResult},
-    records::{
-        encode, now_us, step_key, AttemptRecord, Failure, ResultRecord, StepOutcome,
-        WorkflowRecord, ATTEMPTS, RESULTS, WORKFLOWS,
-    },
+    lower::TaskIds,
+    records::{encode, now_us, step_key, AttemptRecord, WorkflowRecord, ATTEMPTS, WORKFLOWS},
     registry::TaskRegistration,
     task_error::FailureKind,
     Error, Result, TaskError, WorkflowStatus,
@@ -78,7 +77,11 @@ pub(crate) struct Driver {
     record: WorkflowRecord,
     steps: Vec<crate::records::StepRecord>,
     tasks: Vec<TaskRegistration>,
+    /// Outputs (dropped once every dependent took them) and continuation pointers.
     results: Vec<Option<StepResult>>,
+    /// Whether each step's output is settled, whether or not it is still held in `results`.
+    done: Vec<bool>,
+    ids: TaskIds,
     attempts: Vec<u32>,
     first_start: Vec<u64>,
     args: Vec<Option<Arc<[u8]>>>,
@@ -117,12 +120,16 @@ impl Driver {
                 first_start[s] = attempt.first_start_us;
             }
         }
+        let done = launch.results.iter().map(is_available).collect();
+        let ids = TaskIds::of(launch.steps.iter().map(|step| step.task_id.as_str()));
         Ok(Driver {
             id: launch.id,
             record: launch.record,
             steps: launch.steps,
             tasks: launch.tasks,
             results: launch.results,
+            done,
+            ids,
             attempts,
             first_start,
             args: vec![None; count],
@@ -147,7 +154,7 @@ impl Driver {
         self.record.end_us = None;
         self.record.failure = None;
         let mut batch = self.initial.take().unwrap_or_default();
-        if self.results[self.record.root as usize].is_some() {
+        if self.done[self.record.root as usize] {
             // The root is checkpointed: only the final record was missing.
             return match self.finish_successful(batch) {
                 Ok(()) => self.event_loop().await,
@@ -270,6 +277,7 @@ impl Driver {
             AttemptResult::Value(bytes) => {
                 self.on_success(step, started, StepResult::Value(bytes.into()))
             }
+            AttemptResult::Continue(node) => self.on_continue(step, started, &node),
             AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
         }
     }
@@ -351,134 +359,13 @@ impl Driver {
         for input in input_steps(&self.steps[s]) {
             let i = input as usize;
             self.graph.consumers_left[i] = self.graph.consumers_left[i].saturating_sub(1);
-            if self.graph.consumers_left[i] == 0 && i != self.record.root as usize {
+            if self.graph.consumers_left[i] == 0
+                && i != self.record.root as usize
+                && !self.graph.waiters.contains_key(&input)
+            {
                 self.results[i] = None;
             }
         }
-    }
-
-    fn on_success(
-        &mut self,
-        step: u32,
-        started: u64,
-        result: StepResult,
-    ) -> Result<Option<Finish>> {
-        let s = step as usize;
-        let end = now_us();
-        self.args[s] = None;
-        let mut batch = Batch::new();
-        let root = step == self.record.root;
-        if root || self.steps[s].options.checkpoint {
-            let outcome = match &result {
-                StepResult::Value(bytes) => StepOutcome::Value {
-                    fingerprint: (self.tasks[s].output_fingerprint)(),
-                    bytes: bytes.to_vec(),
-                },
-                StepResult::Caught(error) => StepOutcome::Caught(error.clone()),
-            };
-            let record = ResultRecord {
-                attempts: self.attempts[s],
-                start_us: if self.first_start[s] == 0 {
-                    started
-                } else {
-                    self.first_start[s]
-                },
-                end_us: end,
-                outcome,
-            };
-            batch.put(RESULTS, step_key(&self.id, step), encode(&record)?);
-        }
-        self.results[s] = Some(result);
-        if root {
-            self.finish_successful(batch)?;
-            return Ok(None);
-        }
-        let mut ready = Vec::new();
-        for &d in &self.graph.dependents[s] {
-            let unmet = &mut self.graph.unmet[d as usize];
-            *unmet -= 1;
-            if *unmet == 0 {
-                ready.push(d);
-            }
-        }
-        if ready.is_empty() && batch.is_empty() {
-            return Ok(None);
-        }
-        self.begin(ready, batch)?;
-        Ok(None)
-    }
-
-    fn on_failure(
-        &mut self,
-        step: u32,
-        kind: FailureKind,
-        message: String,
-    ) -> Result<Option<Finish>> {
-        let s = step as usize;
-        let options = &self.steps[s].options;
-        let attempts = self.attempts[s];
-        let retryable = match kind {
-            FailureKind::Panic | FailureKind::Lost | FailureKind::Timeout => true,
-            FailureKind::Error => options.retry_errors,
-            FailureKind::Codec => false,
-        };
-        if retryable && attempts < 1 + options.max_retries {
-            tracing::debug!(workflow.id = %self.id, task.id = %self.steps[s].task_id, attempt = attempts, %message, "retrying task");
-            match options.retry_backoff_ms {
-                None | Some(0) => self.begin(vec![step], Batch::new())?,
-                Some(ms) => {
-                    let delay = Duration::from_millis(ms)
-                        .saturating_mul(1 << (attempts - 1).min(16))
-                        .min(MAX_BACKOFF);
-                    let sender = self.sender.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(delay).await;
-                        let _ = sender.send(DriverEvent::RetryDue(step));
-                    });
-                }
-            }
-            return Ok(None);
-        }
-        self.on_exhausted(step, TaskError::new(kind, message, attempts))?;
-        Ok(None)
-    }
-
-    /// A step failed for good: caught, it becomes a value; otherwise the workflow fails.
-    fn on_exhausted(&mut self, step: u32, error: TaskError) -> Result<()> {
-        let s = step as usize;
-        if self.steps[s].options.catch_errors {
-            self.on_success(step, now_us(), StepResult::Caught(error))?;
-            return Ok(());
-        }
-        let task_id = self.steps[s].task_id.clone();
-        tracing::debug!(workflow.id = %self.id, task.id = %task_id, %error, "task failed");
-        self.record.failure = Some(Failure {
-            task_id: task_id.clone(),
-            error: error.clone(),
-            end_us: now_us(),
-        });
-        self.stop_with(
-            Batch::new(),
-            WorkflowStatus::Failed,
-            Finish::Failed { task_id, error },
-        )
-    }
-
-    fn finish_successful(&mut self, mut batch: Batch) -> Result<()> {
-        let root = self.record.root as usize;
-        let mut output = Vec::new();
-        append_output(root, &self.steps, &self.results, &mut output)?;
-        self.stop_with_batch(&mut batch, WorkflowStatus::Successful)?;
-        let output = Output {
-            bytes: output,
-            fingerprint: self.record.output_fingerprint,
-            type_name: self.record.output_type.clone(),
-        };
-        self.submit(
-            batch,
-            AfterCommit::Stop(Finish::Successful(Arc::new(output))),
-        );
-        Ok(())
     }
 
     fn stop(&mut self, status: WorkflowStatus, batch: Option<Batch>, finish: Finish) -> Result<()> {

@@ -135,8 +135,7 @@ impl Engine {
         let shared = self.shared();
         let record = shared.record(id).await?;
         let (step, step_record) = shared.find_step(id, task_id).await?;
-        let key = step_key(id, step);
-        let Some(bytes) = shared.store.get(RESULTS, &key).await? else {
+        let Some(result) = shared.settled_result(id, step, record.step_count).await? else {
             if let Some(failure) = record.failure.as_ref().filter(|f| f.task_id == task_id) {
                 return Err(Error::TaskFailed {
                     workflow_id: id.to_string(),
@@ -149,12 +148,15 @@ impl Engine {
                 id: task_id.to_string(),
             });
         };
-        let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
         match result.outcome {
             StepOutcome::Caught(error) => Err(Error::TaskFailed {
                 workflow_id: id.to_string(),
                 task_id: task_id.to_string(),
                 error,
+            }),
+            StepOutcome::Continued { .. } => Err(Error::NotFound {
+                what: "checkpointed output of task",
+                id: task_id.to_string(),
             }),
             StepOutcome::Value {
                 fingerprint: stored,
@@ -248,6 +250,7 @@ impl Engine {
                 task.status = match result.outcome {
                     StepOutcome::Value { .. } => TaskStatus::Successful,
                     StepOutcome::Caught(_) => TaskStatus::Failed,
+                    StepOutcome::Continued { .. } => TaskStatus::Continued,
                 };
             }
         }
@@ -340,6 +343,36 @@ impl Shared {
         })
     }
 
+    /// The settled result of `step`, following its continuation pointers; `None` while it
+    /// has none.
+    async fn settled_result(
+        &self,
+        id: &str,
+        step: u32,
+        step_count: u32,
+    ) -> Result<Option<ResultRecord>> {
+        let mut at = step;
+        for _ in 0..=step_count {
+            let key = step_key(id, at);
+            let Some(bytes) = self.store.get(RESULTS, &key).await? else {
+                return Ok(None);
+            };
+            let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
+            match result.outcome {
+                StepOutcome::Continued { root } if root > at && root < step_count => at = root,
+                StepOutcome::Continued { .. } => {
+                    return Err(Error::Corrupt {
+                        keyspace: RESULTS.name(),
+                        key: workflow_storage::render_key(&key),
+                        reason: "its continuation points at no later step".to_string(),
+                    })
+                }
+                _ => return Ok(Some(result)),
+            }
+        }
+        Ok(None)
+    }
+
     /// The stored output of a successful workflow.
     pub(crate) async fn stored_output(&self, id: &str, record: &WorkflowRecord) -> Result<Output> {
         let key = step_key(id, record.root);
@@ -355,6 +388,7 @@ impl Shared {
         let result = match result.outcome {
             StepOutcome::Value { bytes, .. } => StepResult::Value(bytes.into()),
             StepOutcome::Caught(error) => StepResult::Caught(error),
+            StepOutcome::Continued { .. } => return Err(missing()),
         };
         let mut bytes = Vec::new();
         append_output(0, std::slice::from_ref(&step), &[Some(result)], &mut bytes)?;

@@ -46,16 +46,16 @@ pub(crate) struct Returns {
 }
 
 /// How a task's return value becomes its output, told from the return type's syntax.
-///
-/// `Flow<T>` and `Result<Flow<T>, E>` (continuations) become one more variant here, with its
-/// wrapper in [`ReturnKind::wrapper`], once the runtime has one; until then a `Flow<T>` return
-/// is a plain value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ReturnKind {
     /// `T` (or no return type): the value is the output.
     Plain,
     /// `Result<T, E>` or a one-argument `Result<T>` alias: `Ok` is the output, `Err` a failure.
     Fallible,
+    /// `Flow<T>`: the output, or a continuation DAG that computes it.
+    Flow,
+    /// `Result<Flow<T>, E>`: a continuation that may fail.
+    FallibleFlow,
 }
 
 impl ReturnKind {
@@ -64,7 +64,24 @@ impl ReturnKind {
         match self {
             ReturnKind::Plain => "plain",
             ReturnKind::Fallible => "fallible",
+            ReturnKind::Flow => "flow",
+            ReturnKind::FallibleFlow => "fallible_flow",
         }
+    }
+}
+
+/// `T` of a `Flow<T>` written with any path ending in `Flow`.
+fn flow_output(ty: &Type) -> Option<Type> {
+    let last = last_segment(ty)?;
+    if last.ident != "Flow" {
+        return None;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+            GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -128,6 +145,14 @@ pub(crate) fn classify(output: &ReturnType) -> syn::Result<Returns> {
         error: None,
         written,
     };
+    if let Some(output) = flow_output(&written) {
+        return Ok(Returns {
+            kind: ReturnKind::Flow,
+            output,
+            error: None,
+            written,
+        });
+    }
     let Some(last) = last_segment(&written) else {
         return Ok(plain(written));
     };
@@ -147,12 +172,18 @@ pub(crate) fn classify(output: &ReturnType) -> syn::Result<Returns> {
     }
     .into_iter();
     match type_args.next() {
-        Some(output) => Ok(Returns {
-            kind: ReturnKind::Fallible,
-            output,
-            error: type_args.next(),
-            written,
-        }),
+        Some(output) => {
+            let (kind, output) = match flow_output(&output) {
+                Some(inner) => (ReturnKind::FallibleFlow, inner),
+                None => (ReturnKind::Fallible, output),
+            };
+            Ok(Returns {
+                kind,
+                output,
+                error: type_args.next(),
+                written,
+            })
+        }
         None => Err(syn::Error::new_spanned(
             last,
             "cannot tell the output type of this `Result`: write its type arguments, \
@@ -184,7 +215,7 @@ mod tests {
     #[test]
     fn results_are_fallible_by_last_segment() {
         use ReturnKind::*;
-        let cases: [(ReturnType, ReturnKind, &str); 7] = [
+        let cases: [(ReturnType, ReturnKind, &str); 9] = [
             (
                 parse_quote!(-> Result<String, FetchError>),
                 Fallible,
@@ -206,7 +237,13 @@ mod tests {
                 "()",
             ),
             (parse_quote!(-> i64), Plain, "i64"),
-            (parse_quote!(-> Flow<u64>), Plain, "Flow < u64 >"),
+            (parse_quote!(-> Flow<u64>), Flow, "u64"),
+            (parse_quote!(-> workflow::Flow<Vec<u8>>), Flow, "Vec < u8 >"),
+            (
+                parse_quote!(-> Result<Flow<u64>, String>),
+                FallibleFlow,
+                "u64",
+            ),
             (ReturnType::Default, Plain, "()"),
         ];
         for (output, kind, ty) in cases {

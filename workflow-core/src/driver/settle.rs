@@ -1,0 +1,274 @@
+//! Settling steps: outputs, continuations and failures, each checkpointed in one batch with
+//! the attempt records of the steps it makes ready.
+
+use std::{sync::Arc, time::Duration};
+
+use workflow_storage::Batch;
+
+use super::{AfterCommit, Driver, DriverEvent, Finish, Output, MAX_BACKOFF};
+use crate::{
+    dag::Node,
+    driver::graph::append_output,
+    launch::StepResult,
+    lower::lower_nodes,
+    records::{encode, now_us, step_key, Failure, ResultRecord, StepOutcome, RESULTS},
+    task_error::FailureKind,
+    Result, TaskError, WorkflowStatus,
+};
+
+impl Driver {
+    pub(super) fn on_success(
+        &mut self,
+        step: u32,
+        started: u64,
+        result: StepResult,
+    ) -> Result<Option<Finish>> {
+        self.args[step as usize] = None;
+        let mut batch = Batch::new();
+        let mut ready = Vec::new();
+        let root_done = self.settle(step, started, result, &mut batch, &mut ready)?;
+        if root_done {
+            self.finish_successful(batch)?;
+        } else if !(ready.is_empty() && batch.is_empty()) {
+            self.begin(ready, batch)?;
+        }
+        Ok(None)
+    }
+
+    /// Settles `step` and every step whose output is defined as its output; returns whether
+    /// the workflow's root settled.
+    fn settle(
+        &mut self,
+        step: u32,
+        started: u64,
+        result: StepResult,
+        batch: &mut Batch,
+        ready: &mut Vec<u32>,
+    ) -> Result<bool> {
+        let root = self.record.root;
+        let mut root_done = false;
+        // (step, result, whether the result came from a continuation it waited for)
+        let mut work = vec![(step, result, false)];
+        while let Some((step, result, forwarded)) = work.pop() {
+            let s = step as usize;
+            if self.done[s] {
+                continue;
+            }
+            if step == root || self.steps[s].options.checkpoint || forwarded {
+                let outcome = match &result {
+                    StepResult::Value(bytes) => StepOutcome::Value {
+                        fingerprint: (self.tasks[s].output_fingerprint)(),
+                        bytes: bytes.to_vec(),
+                    },
+                    StepResult::Caught(error) => StepOutcome::Caught(error.clone()),
+                    StepResult::Continued(next) => StepOutcome::Continued { root: *next },
+                };
+                let record = ResultRecord {
+                    attempts: self.attempts[s],
+                    start_us: if self.first_start[s] == 0 {
+                        started
+                    } else {
+                        self.first_start[s]
+                    },
+                    end_us: now_us(),
+                    outcome,
+                };
+                batch.put(RESULTS, step_key(&self.id, step), encode(&record)?);
+            }
+            self.results[s] = Some(result);
+            self.done[s] = true;
+            for &d in &self.graph.dependents[s] {
+                let unmet = &mut self.graph.unmet[d as usize];
+                *unmet -= 1;
+                if *unmet == 0 {
+                    ready.push(d);
+                }
+            }
+            root_done |= step == root;
+            if let Some(waiters) = self.graph.waiters.remove(&step) {
+                let mut view = Vec::new();
+                append_output(s, &self.steps, &self.results, &mut view)?;
+                let view: Arc<[u8]> = view.into();
+                work.extend(
+                    waiters
+                        .into_iter()
+                        .map(|w| (w, StepResult::Value(view.clone()), true)),
+                );
+            }
+        }
+        Ok(root_done)
+    }
+
+    /// `step` returned a continuation: its graph is appended to the step table and
+    /// checkpointed in place of the step's output.
+    pub(super) fn on_continue(
+        &mut self,
+        step: u32,
+        started: u64,
+        node: &Arc<Node>,
+    ) -> Result<Option<Finish>> {
+        let s = step as usize;
+        self.args[s] = None;
+        let offset = self.steps.len() as u32;
+        let lowered = lower_nodes(node, offset, Some(step), &mut self.ids)?;
+        let next = lowered.root;
+        let mut batch = Batch::new();
+        for (k, record) in lowered.steps.iter().enumerate() {
+            batch.put(
+                crate::records::STEPS,
+                step_key(&self.id, offset + k as u32),
+                encode(record)?,
+            );
+        }
+        let ready = self.graph.extend(&lowered.steps, offset);
+        let count = lowered.steps.len();
+        self.steps.extend(lowered.steps);
+        self.tasks.extend(lowered.tasks);
+        self.results.resize(self.steps.len(), None);
+        self.done.resize(self.steps.len(), false);
+        self.attempts.resize(self.steps.len(), 0);
+        self.first_start.resize(self.steps.len(), 0);
+        self.args.resize(self.steps.len(), None);
+        debug_assert_eq!(self.steps.len(), offset as usize + count);
+
+        // Who waits for the new level: a step that catches errors settles on its own first;
+        // otherwise those waiting for `step` move to the new level, and `step` joins them only
+        // if something else needs its output.
+        let catches = self.steps[s].options.catch_errors;
+        let mut waiters = if catches {
+            Vec::new()
+        } else {
+            self.graph.waiters.remove(&step).unwrap_or_default()
+        };
+        let needed_itself =
+            catches || step == self.record.root || !self.graph.dependents[s].is_empty();
+        for &w in &waiters {
+            self.put_pointer(&mut batch, w, next, started)?;
+        }
+        if needed_itself {
+            waiters.push(step);
+        }
+        self.put_pointer(&mut batch, step, next, started)?;
+        self.results[s] = Some(StepResult::Continued(next));
+        self.graph.waiters.insert(next, waiters);
+
+        self.record.step_count = self.steps.len() as u32;
+        self.put_record(&mut batch)?;
+        self.begin(ready, batch)?;
+        Ok(None)
+    }
+
+    /// Points `step`'s stored result at continuation level `next`.
+    fn put_pointer(&self, batch: &mut Batch, step: u32, next: u32, started: u64) -> Result<()> {
+        let s = step as usize;
+        let record = ResultRecord {
+            attempts: self.attempts[s],
+            start_us: if self.first_start[s] == 0 {
+                started
+            } else {
+                self.first_start[s]
+            },
+            end_us: now_us(),
+            outcome: StepOutcome::Continued { root: next },
+        };
+        batch.put(RESULTS, step_key(&self.id, step), encode(&record)?);
+        Ok(())
+    }
+
+    pub(super) fn on_failure(
+        &mut self,
+        step: u32,
+        kind: FailureKind,
+        message: String,
+    ) -> Result<Option<Finish>> {
+        let s = step as usize;
+        let options = &self.steps[s].options;
+        let attempts = self.attempts[s];
+        let retryable = match kind {
+            FailureKind::Panic | FailureKind::Lost | FailureKind::Timeout => true,
+            FailureKind::Error => options.retry_errors,
+            FailureKind::Codec => false,
+        };
+        if retryable && attempts < 1 + options.max_retries {
+            tracing::debug!(
+                workflow.id = %self.id,
+                task.id = %self.steps[s].task_id,
+                attempt = attempts,
+                %message,
+                "retrying task"
+            );
+            match options.retry_backoff_ms {
+                None | Some(0) => self.begin(vec![step], Batch::new())?,
+                Some(ms) => {
+                    let delay = Duration::from_millis(ms)
+                        .saturating_mul(1 << (attempts - 1).min(16))
+                        .min(MAX_BACKOFF);
+                    let sender = self.sender.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let _ = sender.send(DriverEvent::RetryDue(step));
+                    });
+                }
+            }
+            return Ok(None);
+        }
+        self.on_exhausted(step, TaskError::new(kind, message, attempts))?;
+        Ok(None)
+    }
+
+    /// A step failed for good. The nearest step that catches errors, the step itself or one
+    /// whose continuation it belongs to, settles as `Err`; with none, the workflow fails.
+    pub(super) fn on_exhausted(&mut self, step: u32, error: TaskError) -> Result<()> {
+        let mut at = Some(step);
+        while let Some(candidate) = at {
+            let c = candidate as usize;
+            if self.steps[c].options.catch_errors {
+                self.args[c] = None;
+                let mut batch = Batch::new();
+                let mut ready = Vec::new();
+                if self.settle(
+                    candidate,
+                    now_us(),
+                    StepResult::Caught(error),
+                    &mut batch,
+                    &mut ready,
+                )? {
+                    self.finish_successful(batch)?;
+                } else {
+                    self.begin(ready, batch)?;
+                }
+                return Ok(());
+            }
+            at = self.steps[c].parent;
+        }
+        let task_id = self.steps[step as usize].task_id.clone();
+        tracing::debug!(workflow.id = %self.id, task.id = %task_id, %error, "task failed");
+        self.record.failure = Some(Failure {
+            task_id: task_id.clone(),
+            error: error.clone(),
+            end_us: now_us(),
+        });
+        self.stop_with(
+            Batch::new(),
+            WorkflowStatus::Failed,
+            Finish::Failed { task_id, error },
+        )
+    }
+
+    pub(super) fn finish_successful(&mut self, mut batch: Batch) -> Result<()> {
+        let root = self.record.root as usize;
+        let mut output = Vec::new();
+        append_output(root, &self.steps, &self.results, &mut output)?;
+        self.stop_with_batch(&mut batch, WorkflowStatus::Successful)?;
+        let output = Output {
+            bytes: output,
+            fingerprint: self.record.output_fingerprint,
+            type_name: self.record.output_type.clone(),
+        };
+        self.submit(
+            batch,
+            AfterCommit::Stop(Finish::Successful(Arc::new(output))),
+        );
+        Ok(())
+    }
+}
