@@ -54,7 +54,7 @@ fn panics_with_backoff(key: String) -> i64 {
     panic!("again");
 }
 
-#[task(timeout = "50ms", max_retries = 1)]
+#[task(timeout = "50ms", max_retries = 1, retry_errors = true)]
 async fn too_slow(key: String) -> i64 {
     hit(&key);
     tokio::time::sleep(Duration::from_secs(60)).await;
@@ -180,6 +180,42 @@ async fn retries_timeouts_fail_the_attempt() -> workflow::Result<()> {
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(hits("timeout"), 2);
+    // Without `retry_errors`, a timeout is not retried.
+    let once = too_slow::bind("timeout_once").retry_errors(false);
+    match engine.run("timeout-once", once).await {
+        Err(Error::TaskFailed { error, .. }) => assert_eq!(error.attempts(), 1),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[task(timeout = "30ms")]
+fn busy_sync(key: String) -> i64 {
+    hit(&key);
+    let start = Instant::now();
+    // Runs inline and never yields: only its deadline can tell it to stop.
+    while start.elapsed() < Duration::from_millis(300) {
+        if workflow::context().is_canceled() {
+            return -1;
+        }
+        std::hint::spin_loop();
+    }
+    42
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn retries_sync_task_sees_its_timeout() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    let started = Instant::now();
+    match engine
+        .run("sync-timeout", busy_sync::bind("sync_timeout"))
+        .await
+    {
+        Err(Error::TaskFailed { error, .. }) => assert!(error.is_timeout(), "{error}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_millis(250));
+    assert_eq!(hits("sync_timeout"), 1);
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 
 use std::{
     any::Any,
-    sync::{atomic::Ordering, Arc},
-    time::Duration,
+    sync::Arc,
+    time::{Duration, Instant},
 };
 
 use crate::{
@@ -58,14 +58,9 @@ pub(crate) async fn run_attempt(spec: AttemptSpec) -> AttemptResult {
             }
         }
         ErasedInvocation::Sync(body) => {
-            let flag = context.attempt_canceled.clone();
-            let timer = timeout.map(|limit| {
-                let flag = flag.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(limit).await;
-                    flag.store(true, Ordering::Relaxed);
-                })
-            });
+            // A sync body cannot be interrupted: it sees its deadline through
+            // `is_canceled()`, and an attempt that ran past it is a timeout.
+            let deadline = context.deadline;
             let outcome = if task.options.blocking {
                 let ran =
                     tokio::task::spawn_blocking(move || context::scope_blocking(context, body))
@@ -84,11 +79,8 @@ pub(crate) async fn run_attempt(spec: AttemptSpec) -> AttemptResult {
             } else {
                 context::scope_sync(context, body).into()
             };
-            if let Some(timer) = timer {
-                timer.abort();
-            }
-            match timeout {
-                Some(limit) if flag.load(Ordering::Relaxed) => timed_out(limit),
+            match (timeout, deadline) {
+                (Some(limit), Some(deadline)) if Instant::now() >= deadline => timed_out(limit),
                 _ => outcome,
             }
         }

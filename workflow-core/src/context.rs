@@ -7,6 +7,7 @@ use std::{
         atomic::{AtomicBool, Ordering},
         Arc,
     },
+    time::Instant,
 };
 
 /// The context of the task attempt that is running: ids, attempt number, cancellation.
@@ -34,7 +35,8 @@ pub struct TaskContext {
     pub(crate) task_id: Arc<str>,
     pub(crate) attempt: u32,
     pub(crate) workflow_canceled: Arc<AtomicBool>,
-    pub(crate) attempt_canceled: Arc<AtomicBool>,
+    /// When the attempt's timeout runs out.
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl TaskContext {
@@ -57,7 +59,9 @@ impl TaskContext {
     /// check it and return early.
     pub fn is_canceled(&self) -> bool {
         self.workflow_canceled.load(Ordering::Relaxed)
-            || self.attempt_canceled.load(Ordering::Relaxed)
+            || self
+                .deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
     }
 }
 

@@ -67,6 +67,15 @@ pub enum Error {
         /// Its status.
         status: WorkflowStatus,
     },
+    /// The workflow's run in this process stopped unexpectedly; it stays in the store and can
+    /// be resumed.
+    #[error("workflow `{id}` was interrupted: {reason}; resume it to continue")]
+    Interrupted {
+        /// The workflow id.
+        id: String,
+        /// What stopped it.
+        reason: String,
+    },
     /// An id is malformed.
     #[error("invalid id `{id}`: {reason}")]
     InvalidId {

@@ -2,11 +2,9 @@
 
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
 use workflow_storage::{Batch, Storage};
 
 use crate::{
-    committer::CommitResult,
     lower::Plan,
     records::{
         decode, encode, step_key, step_of_key, workflow_prefix, AttemptRecord, ResultRecord,
@@ -37,8 +35,6 @@ pub(crate) struct Launch {
     pub(crate) attempts: Vec<Option<AttemptRecord>>,
     /// Records to write with the driver's first commit (a fresh workflow's own records).
     pub(crate) initial: Batch,
-    /// Told when the first commit is durable.
-    pub(crate) started: Option<oneshot::Sender<CommitResult>>,
 }
 
 impl Launch {
@@ -57,7 +53,6 @@ impl Launch {
             results: vec![None; count],
             attempts: vec![None; count],
             initial,
-            started: None,
         })
     }
 
@@ -85,7 +80,7 @@ impl Launch {
             tasks.push(check_task(registry, &step)?);
             steps.push(step);
         }
-        if steps.len() != count || record.root as usize >= count.max(1) {
+        if count == 0 || steps.len() != count || record.root as usize >= count {
             return Err(corrupt(
                 WORKFLOWS.name(),
                 id.as_bytes(),
@@ -115,7 +110,6 @@ impl Launch {
             results,
             attempts,
             initial: Batch::new(),
-            started: None,
         })
     }
 }

@@ -94,7 +94,8 @@ pub(crate) struct Driver {
     canceled: Arc<AtomicBool>,
     stopping: bool,
     initial: Option<Batch>,
-    started: Option<tokio::sync::oneshot::Sender<CommitResult>>,
+    /// Set once the first commit is durable: the workflow is stored.
+    stored: Option<Arc<tokio::sync::watch::Sender<bool>>>,
 }
 
 impl Driver {
@@ -104,6 +105,7 @@ impl Driver {
         events: mpsc::UnboundedReceiver<DriverEvent>,
         sender: mpsc::UnboundedSender<DriverEvent>,
         canceled: Arc<AtomicBool>,
+        stored: Option<Arc<tokio::sync::watch::Sender<bool>>>,
     ) -> Result<Driver> {
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
@@ -142,7 +144,7 @@ impl Driver {
             canceled,
             stopping: false,
             initial: Some(launch.initial),
-            started: launch.started,
+            stored,
         })
     }
 
@@ -198,15 +200,10 @@ impl Driver {
 
     fn on_event(&mut self, event: DriverEvent) -> Result<Option<Finish>> {
         match event {
-            DriverEvent::Committed(Err(error), _) => {
-                if let Some(started) = self.started.take() {
-                    let _ = started.send(Err(error.clone()));
-                }
-                Err(Error::from_storage(error))
-            }
+            DriverEvent::Committed(Err(error), _) => Err(Error::from_storage(error)),
             DriverEvent::Committed(Ok(()), after) => {
-                if let Some(started) = self.started.take() {
-                    let _ = started.send(Ok(()));
+                if let Some(stored) = self.stored.take() {
+                    stored.send_replace(true);
                 }
                 match after {
                     AfterCommit::Stop(finish) => Ok(Some(finish)),
@@ -230,7 +227,24 @@ impl Driver {
                 Ok(None)
             }
             DriverEvent::Shutdown => {
-                self.stop(WorkflowStatus::Resumable, None, Finish::Interrupted)?;
+                // An attempt stopped by a clean shutdown does not count against its retries.
+                let mut batch = Batch::new();
+                for &(step, _) in self.running_steps.values() {
+                    let s = step as usize;
+                    self.attempts[s] = self.attempts[s].saturating_sub(1);
+                    let key = step_key(&self.id, step);
+                    if self.attempts[s] == 0 {
+                        batch.delete(ATTEMPTS, key);
+                    } else {
+                        let record = AttemptRecord {
+                            attempts: self.attempts[s],
+                            first_start_us: self.first_start[s],
+                            last_start_us: self.first_start[s],
+                        };
+                        batch.put(ATTEMPTS, key, encode(&record)?);
+                    }
+                }
+                self.stop(WorkflowStatus::Resumable, Some(batch), Finish::Interrupted)?;
                 Ok(None)
             }
         }
@@ -342,7 +356,9 @@ impl Driver {
                 task_id: self.steps[s].task_id.as_str().into(),
                 attempt: self.attempts[s],
                 workflow_canceled: self.canceled.clone(),
-                attempt_canceled: Arc::new(AtomicBool::new(false)),
+                deadline: options
+                    .timeout_ms
+                    .map(|ms| std::time::Instant::now() + Duration::from_millis(ms)),
             },
             timeout: options.timeout_ms.map(Duration::from_millis),
         };

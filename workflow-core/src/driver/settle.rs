@@ -11,7 +11,7 @@ use crate::{
     driver::graph::append_output,
     launch::StepResult,
     lower::lower_nodes,
-    records::{encode, now_us, step_key, Failure, ResultRecord, StepOutcome, RESULTS},
+    records::{encode, now_us, step_key, Failure, ResultRecord, StepOutcome, ATTEMPTS, RESULTS},
     task_error::FailureKind,
     Result, TaskError, WorkflowStatus,
 };
@@ -74,6 +74,9 @@ impl Driver {
                     outcome,
                 };
                 batch.put(RESULTS, step_key(&self.id, step), encode(&record)?);
+            } else {
+                // Not checkpointed: after a restart it runs again, with a fresh set of attempts.
+                batch.delete(ATTEMPTS, step_key(&self.id, step));
             }
             self.results[s] = Some(result);
             self.done[s] = true;
@@ -184,12 +187,13 @@ impl Driver {
         let s = step as usize;
         let options = &self.steps[s].options;
         let attempts = self.attempts[s];
+        // Panics and lost processes are retried; errors and timeouts only with `retry_errors`.
         let retryable = match kind {
-            FailureKind::Panic | FailureKind::Lost | FailureKind::Timeout => true,
-            FailureKind::Error => options.retry_errors,
+            FailureKind::Panic | FailureKind::Lost => true,
+            FailureKind::Error | FailureKind::Timeout => options.retry_errors,
             FailureKind::Codec => false,
         };
-        if retryable && attempts < 1 + options.max_retries {
+        if retryable && attempts <= options.max_retries {
             tracing::debug!(
                 workflow.id = %self.id,
                 task.id = %self.steps[s].task_id,

@@ -1,12 +1,15 @@
 //! Steering workflows: resume, cancel, delete, close.
 
+use std::sync::Arc;
+
+use tokio::sync::watch;
 use workflow_storage::Batch;
 
-use super::Engine;
+use super::{state::put_record, submit::Reservation, Engine};
 use crate::{
-    driver::Finish,
+    driver::{DriverEvent, Finish},
     id::validate_workflow_id,
-    records::{encode, now_us, workflow_prefix, STEP_KEYSPACES, WORKFLOWS},
+    records::{now_us, workflow_prefix, STEP_KEYSPACES, WORKFLOWS},
     Error, Result, TaskValue, WorkflowStatus,
 };
 
@@ -67,7 +70,8 @@ impl Engine {
 
     /// Cancels a workflow: running tasks stop at their next `.await` (a sync task can check
     /// [`TaskContext::is_canceled`](crate::TaskContext::is_canceled)), and it never runs again.
-    /// Canceling a finished workflow changes nothing.
+    /// A pending, resumable or failed workflow becomes `Canceled` too; canceling a successful
+    /// or canceled one changes nothing.
     ///
     /// # Durability
     ///
@@ -91,36 +95,60 @@ impl Engine {
     pub async fn cancel(&self, id: &str) -> Result<()> {
         validate_workflow_id(id)?;
         let shared = self.shared();
-        let waiter = {
+        let id: Arc<str> = id.into();
+        enum Next {
+            /// Its driver was asked to cancel; wait for it to stop.
+            Wait(watch::Receiver<Option<Finish>>),
+            /// Taken out of the queue, or reserved here: write the record ourselves.
+            Write,
+        }
+        let next = {
             let mut state = shared.lock();
-            if state.unqueue(id) {
-                state.release(id, Finish::Canceled);
-                None
-            } else if state.request_cancel(id) {
-                state.active.get(id).map(|active| active.finish.clone())
+            if state.unqueue(&id) {
+                Next::Write
+            } else if let Some(active) = state.active.get_mut(&id) {
+                match &active.events {
+                    Some(events) => {
+                        let _ = events.send(DriverEvent::Cancel);
+                    }
+                    None => active.cancel_requested = true,
+                }
+                Next::Wait(active.finish.clone())
+            } else if state.closed {
+                return Err(Error::Closed);
             } else {
-                state.active.get(id).map(|active| active.finish.clone())
+                state.reserve(&id, 0, true);
+                Next::Write
             }
         };
-        if let Some(mut finish) = waiter {
-            let _ = finish.wait_for(Option::is_some).await;
+        match next {
+            Next::Wait(mut finish) => {
+                let _ = finish.wait_for(Option::is_some).await;
+                shared.record(&id).await.map(|_| ())
+            }
+            Next::Write => {
+                let written = async {
+                    let mut record = shared.record(&id).await?;
+                    if matches!(
+                        record.status,
+                        WorkflowStatus::Successful | WorkflowStatus::Canceled
+                    ) {
+                        return Ok(false);
+                    }
+                    record.status = WorkflowStatus::Canceled;
+                    record.end_us = Some(now_us());
+                    put_record(shared, &id, &record).await?;
+                    Ok(true)
+                }
+                .await;
+                let finish = match &written {
+                    Ok(true) => Finish::Canceled,
+                    _ => Finish::Interrupted,
+                };
+                shared.lock().release(&id, finish);
+                written.map(|_| ())
+            }
         }
-        let mut record = shared.record(id).await?;
-        if matches!(
-            record.status,
-            WorkflowStatus::Successful | WorkflowStatus::Canceled
-        ) {
-            return Ok(());
-        }
-        record.status = WorkflowStatus::Canceled;
-        record.end_us = Some(now_us());
-        let mut batch = Batch::new();
-        batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&record)?);
-        shared
-            .committer
-            .commit(batch)
-            .await
-            .map_err(Error::from_storage)
     }
 
     /// Removes every record of a workflow that is not running or pending.
@@ -147,11 +175,17 @@ impl Engine {
     pub async fn delete(&self, id: &str) -> Result<()> {
         validate_workflow_id(id)?;
         let shared = self.shared();
-        if shared.active_status(id).is_some() {
-            return Err(Error::StillRunning { id: id.to_string() });
+        let id: Arc<str> = id.into();
+        {
+            let mut state = shared.lock();
+            if state.active.contains_key(&id) {
+                return Err(Error::StillRunning { id: id.to_string() });
+            }
+            state.reserve(&id, 0, true);
         }
-        shared.record(id).await?;
-        let prefix = workflow_prefix(id);
+        let _reservation = Reservation { shared, id: &id };
+        shared.record(&id).await?;
+        let prefix = workflow_prefix(&id);
         let mut batch = Batch::new();
         for keyspace in STEP_KEYSPACES {
             for (key, _) in shared.store.scan_prefix(keyspace, &prefix).await? {

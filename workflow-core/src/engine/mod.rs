@@ -253,7 +253,7 @@ impl Shared {
     /// ones again in arrival order.
     async fn recover(self: &Arc<Self>) -> Result<()> {
         let mut batch = Batch::new();
-        let mut pending: Vec<(u64, String)> = Vec::new();
+        let mut pending: Vec<(u64, String, u64)> = Vec::new();
         let mut next_seq = 0;
         for (key, bytes) in self.store.scan_prefix(WORKFLOWS, &[]).await? {
             let mut record: WorkflowRecord = match decode(WORKFLOWS, &key, &bytes) {
@@ -270,7 +270,8 @@ impl Shared {
                     batch.put(WORKFLOWS, key, encode(&record)?);
                 }
                 WorkflowStatus::Pending => {
-                    pending.push((record.queue_seq, String::from_utf8_lossy(&key).into_owned()));
+                    let id = String::from_utf8_lossy(&key).into_owned();
+                    pending.push((record.queue_seq, id, record.dag_hash));
                 }
                 _ => {}
             }
@@ -285,8 +286,8 @@ impl Shared {
         {
             let mut state = self.lock();
             state.next_queue_seq = next_seq;
-            for (_, id) in pending {
-                state.enqueue_stored(id.into());
+            for (_, id, dag_hash) in pending {
+                state.enqueue_stored(id.into(), dag_hash);
             }
         }
         self.pump();

@@ -39,7 +39,7 @@ impl Engine {
         if let Some(status) = self.shared().active_status(id) {
             return Ok(status);
         }
-        Ok(self.shared().record(id).await?.status)
+        Ok(stored_status(&self.shared().record(id).await?))
     }
 
     /// The output of workflow `id`, waiting while it is pending or running here.
@@ -101,9 +101,9 @@ impl Engine {
             }
             WorkflowStatus::Failed => Err(failed(id, &record)),
             WorkflowStatus::Canceled => Err(Error::Canceled { id: id.to_string() }),
-            status => Err(Error::NotFinished {
+            _ => Err(Error::NotFinished {
                 id: id.to_string(),
-                status,
+                status: stored_status(&record),
             }),
         }
     }
@@ -204,7 +204,7 @@ impl Engine {
         validate_workflow_id(id)?;
         let shared = self.shared();
         let record = shared.record(id).await?;
-        let status = shared.active_status(id).unwrap_or(record.status);
+        let status = shared.active_status(id).unwrap_or(stored_status(&record));
         let prefix = workflow_prefix(id);
         let steps: Vec<StepRecord> = shared
             .store
@@ -299,7 +299,7 @@ impl Engine {
                 }
             };
             let id = String::from_utf8_lossy(&key).into_owned();
-            let status = shared.active_status(&id).unwrap_or(record.status);
+            let status = shared.active_status(&id).unwrap_or(stored_status(&record));
             if filter.is_none_or(|wanted| wanted == status) {
                 out.push(WorkflowInfo {
                     id,
@@ -397,6 +397,15 @@ impl Shared {
             fingerprint: record.output_fingerprint,
             type_name: record.output_type.clone(),
         })
+    }
+}
+
+/// The status of a workflow that is not active here: one stored as `Running` was left so by
+/// a run that stopped (this process holds the store), so it is `Resumable`.
+fn stored_status(record: &WorkflowRecord) -> WorkflowStatus {
+    match record.status {
+        WorkflowStatus::Running => WorkflowStatus::Resumable,
+        status => status,
     }
 }
 

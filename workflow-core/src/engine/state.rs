@@ -5,24 +5,30 @@ use std::{
     sync::{atomic::AtomicBool, Arc, MutexGuard},
 };
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
+use workflow_storage::{Batch, StorageError};
 
 use super::Shared;
 use crate::{
     driver::{Driver, DriverEvent, Finish},
     launch::{read_record, Launch},
-    Error, WorkflowStatus,
+    records::{encode, now_us, WORKFLOWS},
+    Error, Result, WorkflowStatus,
 };
 
-/// A workflow that is pending or running in this process.
+/// A workflow that is reserved, pending or running in this process.
 pub(crate) struct Active {
+    /// The hash of its DAG; 0 while unknown.
     pub(crate) dag_hash: u64,
     /// `None` while the id is only reserved: the store still has the truth.
     pub(crate) status: Option<WorkflowStatus>,
     pub(crate) finish: watch::Receiver<Option<Finish>>,
     finish_sender: Option<watch::Sender<Option<Finish>>>,
+    /// Whether its records are durable; a second `spawn` of the id waits for it.
+    pub(crate) stored: watch::Receiver<bool>,
+    stored_sender: Arc<watch::Sender<bool>>,
     pub(crate) events: Option<mpsc::UnboundedSender<DriverEvent>>,
-    cancel_requested: bool,
+    pub(crate) cancel_requested: bool,
 }
 
 #[derive(Default)]
@@ -36,33 +42,32 @@ pub(crate) struct EngineState {
 }
 
 impl EngineState {
-    /// Reserves `id` for a workflow being submitted or resumed; `None` if it is active already.
-    pub(crate) fn reserve(
-        &mut self,
-        id: &Arc<str>,
-        dag_hash: u64,
-    ) -> Option<watch::Receiver<Option<Finish>>> {
+    /// Reserves `id` for this caller; false if it is active already.
+    pub(crate) fn reserve(&mut self, id: &Arc<str>, dag_hash: u64, stored: bool) -> bool {
         if self.active.contains_key(id) {
-            return None;
+            return false;
         }
-        let (sender, receiver) = watch::channel(None);
+        let (finish_sender, finish) = watch::channel(None);
+        let (stored_sender, stored) = watch::channel(stored);
         self.active.insert(
             id.clone(),
             Active {
                 dag_hash,
                 status: None,
-                finish: receiver.clone(),
-                finish_sender: Some(sender),
+                finish,
+                finish_sender: Some(finish_sender),
+                stored,
+                stored_sender: Arc::new(stored_sender),
                 events: None,
                 cancel_requested: false,
             },
         );
-        Some(receiver)
+        true
     }
 
     /// Queues a workflow stored as `Pending`, to be loaded from the store when its turn comes.
-    pub(crate) fn enqueue_stored(&mut self, id: Arc<str>) {
-        if self.reserve(&id, 0).is_some() {
+    pub(crate) fn enqueue_stored(&mut self, id: Arc<str>, dag_hash: u64) {
+        if self.reserve(&id, dag_hash, true) {
             if let Some(active) = self.active.get_mut(&id) {
                 active.status = Some(WorkflowStatus::Pending);
             }
@@ -70,7 +75,7 @@ impl EngineState {
         }
     }
 
-    /// Removes a queued workflow; true if it was queued.
+    /// Removes a queued workflow, leaving it active; true if it was queued.
     pub(crate) fn unqueue(&mut self, id: &str) -> bool {
         let before = self.queue.len();
         self.queue.retain(|queued| &**queued != id);
@@ -87,17 +92,9 @@ impl EngineState {
         }
     }
 
-    /// Asks the active workflow `id` to cancel; false if it has no driver yet.
-    pub(crate) fn request_cancel(&mut self, id: &str) -> bool {
-        match self.active.get_mut(id) {
-            Some(active) => match &active.events {
-                Some(events) => events.send(DriverEvent::Cancel).is_ok(),
-                None => {
-                    active.cancel_requested = true;
-                    false
-                }
-            },
-            None => false,
+    pub(crate) fn mark_stored(&self, id: &str) {
+        if let Some(active) = self.active.get(id) {
+            active.stored_sender.send_replace(true);
         }
     }
 }
@@ -109,9 +106,9 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `launch` now if a slot is free and nothing is queued before it; otherwise hands it
-    /// back to be queued, or refuses it when the queue is full. The caller reserved its id.
-    pub(crate) fn try_start(self: &Arc<Self>, launch: Launch) -> Result<Option<Launch>, Error> {
+    /// Runs `launch` now if a slot is free and nothing is queued before it; otherwise queues
+    /// it, writing a fresh workflow's records as `Pending` first. The caller reserved its id.
+    pub(crate) fn start_or_queue(self: &Arc<Self>, mut launch: Launch) -> Result<()> {
         let mut state = self.lock();
         if state.closed {
             return Err(Error::Closed);
@@ -119,28 +116,57 @@ impl Shared {
         if state.running < self.max_running && state.queue.is_empty() {
             state.running += 1;
             self.start_driver(&mut state, launch);
-            return Ok(None);
+            return Ok(());
         }
         if state.queue.len() >= self.max_pending {
             return Err(Error::QueueFull {
                 limit: self.max_pending,
             });
         }
-        Ok(Some(launch))
-    }
-
-    /// Queues a stored workflow behind the others.
-    pub(crate) fn enqueue(self: &Arc<Self>, launch: Launch) {
-        {
-            let mut state = self.lock();
-            let id = launch.id.clone();
-            if let Some(active) = state.active.get_mut(&id) {
-                active.status = Some(WorkflowStatus::Pending);
-            }
-            state.queue.push_back(id.clone());
-            state.queued.insert(id, launch);
+        let id = launch.id.clone();
+        let cancel = state.active.get(&id).is_some_and(|a| a.cancel_requested);
+        if cancel {
+            launch.record.status = WorkflowStatus::Canceled;
+            launch.record.end_us = Some(now_us());
         }
-        self.pump();
+        if !launch.initial.is_empty() || cancel {
+            // Submitted under the state lock, so the committer writes these records before
+            // anything a driver started later for this workflow writes.
+            let mut batch = std::mem::take(&mut launch.initial);
+            batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&launch.record)?);
+            let (written, result) = oneshot::channel();
+            self.committer.submit(
+                batch,
+                Box::new(move |result| {
+                    let _ = written.send(result);
+                }),
+            );
+            let shared = self.clone();
+            let queued_id = id.clone();
+            tokio::spawn(async move {
+                let result = result
+                    .await
+                    .unwrap_or_else(|_| Err(Arc::new(StorageError::Closed)));
+                let mut state = shared.lock();
+                match result {
+                    Ok(()) if cancel => state.release(&queued_id, Finish::Canceled),
+                    Ok(()) => state.mark_stored(&queued_id),
+                    Err(error) => {
+                        state.unqueue(&queued_id);
+                        state.release(&queued_id, Finish::Broken(Error::from_storage(error)));
+                    }
+                }
+            });
+        }
+        if cancel {
+            return Ok(());
+        }
+        if let Some(active) = state.active.get_mut(&id) {
+            active.status = Some(WorkflowStatus::Pending);
+        }
+        state.queue.push_back(id.clone());
+        state.queued.insert(id, launch);
+        Ok(())
     }
 
     /// Starts queued workflows while slots are free.
@@ -187,13 +213,7 @@ impl Shared {
         let id = launch.id.clone();
         let (sender, receiver) = mpsc::unbounded_channel();
         let canceled = Arc::new(AtomicBool::new(false));
-        let driver = Driver::new(
-            launch,
-            self.committer.clone(),
-            receiver,
-            sender.clone(),
-            canceled,
-        );
+        let mut stored = None;
         if let Some(active) = state.active.get_mut(&id) {
             active.status = Some(WorkflowStatus::Running);
             if active.cancel_requested {
@@ -202,13 +222,29 @@ impl Shared {
             if state.closed {
                 let _ = sender.send(DriverEvent::Shutdown);
             }
-            active.events = Some(sender);
+            active.events = Some(sender.clone());
+            stored = Some(active.stored_sender.clone());
         }
-        let shared = self.clone();
-        tokio::spawn(async move {
-            let finish = match driver {
+        let committer = self.committer.clone();
+        // The driver runs in a task of its own, so that even a panic in it ends the
+        // workflow here (as Resumable in the store) instead of stranding its waiters.
+        let driver = tokio::spawn(async move {
+            match Driver::new(launch, committer, receiver, sender, canceled, stored) {
                 Ok(driver) => driver.run().await,
                 Err(error) => Finish::Broken(error),
+            }
+        });
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let finish = match driver.await {
+                Ok(finish) => finish,
+                Err(error) => {
+                    tracing::error!(workflow.id = %id, %error, "workflow driver stopped");
+                    Finish::Broken(Error::Interrupted {
+                        id: id.to_string(),
+                        reason: format!("its driver stopped: {error}"),
+                    })
+                }
             };
             shared.finished(&id, finish);
         });
@@ -221,6 +257,25 @@ impl Shared {
             state.release(id, finish);
         }
         self.pump();
+    }
+
+    /// Waits until workflow `id` is durably stored, or its run here ended.
+    pub(crate) async fn wait_stored(&self, id: &str) -> Result<()> {
+        let watches = self
+            .lock()
+            .active
+            .get(id)
+            .map(|active| (active.stored.clone(), active.finish.clone()));
+        let Some((mut stored, mut finish)) = watches else {
+            return Ok(());
+        };
+        tokio::select! {
+            _ = stored.wait_for(|stored| *stored) => Ok(()),
+            finished = finish.wait_for(Option::is_some) => match finished.ok().and_then(|f| f.clone()) {
+                Some(Finish::Broken(error)) => Err(error),
+                _ => Ok(()),
+            },
+        }
     }
 
     /// Stops every driver; their workflows stay `Resumable` (running) or `Pending` (queued).
@@ -237,4 +292,19 @@ impl Shared {
         }
         waiting
     }
+}
+
+/// Writes `record` as workflow `id`'s head record, and waits until it is durable.
+pub(crate) async fn put_record(
+    shared: &Shared,
+    id: &str,
+    record: &crate::records::WorkflowRecord,
+) -> Result<()> {
+    let mut batch = Batch::new();
+    batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(record)?);
+    shared
+        .committer
+        .commit(batch)
+        .await
+        .map_err(Error::from_storage)
 }

@@ -2,16 +2,13 @@
 
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
-use workflow_storage::StorageError;
-
 use super::Shared;
 use crate::{
     driver::Finish,
     id::validate_workflow_id,
     launch::{read_record, Launch},
     lower::lower,
-    records::{encode, now_us, WorkflowRecord, WORKFLOWS},
+    records::{now_us, WorkflowRecord},
     Dag, Error, Result, WorkflowStatus,
 };
 
@@ -27,42 +24,51 @@ impl Shared {
         validate_workflow_id(id)?;
         let plan = lower(dag)?;
         let id: Arc<str> = id.into();
-        let reserved = {
+        let existing = {
             let mut state = self.lock();
             if state.closed {
                 return Err(Error::Closed);
             }
             match state.active.get(&id) {
-                Some(active) if active.dag_hash != plan.dag_hash && active.dag_hash != 0 => {
-                    return Err(Error::AlreadyExists { id: id.to_string() })
+                Some(active) => Some(active.dag_hash),
+                None => {
+                    state.reserve(&id, plan.dag_hash, false);
+                    None
                 }
-                Some(_) => false,
-                None => state.reserve(&id, plan.dag_hash).is_some(),
             }
         };
-        if !reserved {
-            return Ok(());
+        if let Some(hash) = existing {
+            // Active here already: the same DAG waits for it, another is refused.
+            let same = match hash {
+                0 => read_record(&*self.store, &id)
+                    .await?
+                    .is_none_or(|record| record.dag_hash == plan.dag_hash),
+                hash => hash == plan.dag_hash,
+            };
+            if !same {
+                return Err(Error::AlreadyExists { id: id.to_string() });
+            }
+            return self.wait_stored(&id).await;
         }
-        let mut guard = Reservation {
+        let guard = Reservation {
             shared: self,
             id: &id,
-            armed: true,
         };
-        match read_record(&*self.store, &id).await? {
-            Some(record) => {
-                if record.dag_hash != plan.dag_hash {
-                    return Err(Error::AlreadyExists { id: id.to_string() });
-                }
-                if record.status.is_finished() {
-                    // Successful, failed and canceled workflows are answered from the store.
-                    return Ok(());
-                }
-                let launch = Launch::load(&*self.store, self.registry, id.clone(), record).await?;
-                guard.armed = false;
-                self.launch(launch).await
+        let launch = match read_record(&*self.store, &id).await {
+            Err(error) => return guard.fail(error),
+            Ok(Some(record)) if record.dag_hash != plan.dag_hash => {
+                return guard.fail(Error::AlreadyExists { id: id.to_string() })
             }
-            None => {
-                let metadata = metadata.map(|m| m.to_string());
+            // Successful, failed and canceled workflows are answered from the store.
+            Ok(Some(record)) if record.status.is_finished() => return Ok(()),
+            Ok(Some(record)) => {
+                self.lock().mark_stored(&id);
+                match Launch::load(&*self.store, self.registry, id.clone(), record).await {
+                    Ok(launch) => launch,
+                    Err(error) => return guard.fail(error),
+                }
+            }
+            Ok(None) => {
                 let queue_seq = {
                     let mut state = self.lock();
                     state.next_queue_seq += 1;
@@ -79,14 +85,16 @@ impl Shared {
                     end_us: None,
                     output_type: plan.output_type.clone(),
                     output_fingerprint: plan.output_fingerprint,
-                    metadata,
+                    metadata: metadata.map(|m| m.to_string()),
                     failure: None,
                 };
-                let launch = Launch::fresh(id.clone(), plan, record)?;
-                guard.armed = false;
-                self.launch(launch).await
+                match Launch::fresh(id.clone(), plan, record) {
+                    Ok(launch) => launch,
+                    Err(error) => return guard.fail(error),
+                }
             }
-        }
+        };
+        guard.launch(launch).await
     }
 
     /// Resumes a stored workflow that is not active here; returns once it is running or
@@ -99,85 +107,70 @@ impl Shared {
             if state.closed {
                 return Err(Error::Closed);
             }
-            state.reserve(&id, 0).is_some()
+            state.reserve(&id, 0, true)
         };
         if !reserved {
             return Ok(());
         }
-        let mut guard = Reservation {
+        let guard = Reservation {
             shared: self,
             id: &id,
-            armed: true,
         };
-        let Some(record) = read_record(&*self.store, &id).await? else {
-            return Err(Error::NotFound {
-                what: "workflow",
-                id: id.to_string(),
-            });
+        let record = match read_record(&*self.store, &id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                return guard.fail(Error::NotFound {
+                    what: "workflow",
+                    id: id.to_string(),
+                })
+            }
+            Err(error) => return guard.fail(error),
         };
         match record.status {
             WorkflowStatus::Successful => return Ok(()),
-            WorkflowStatus::Canceled => return Err(Error::Canceled { id: id.to_string() }),
+            WorkflowStatus::Canceled => return guard.fail(Error::Canceled { id: id.to_string() }),
             _ => {}
         }
         if let Some(active) = self.lock().active.get_mut(&id) {
             active.dag_hash = record.dag_hash;
         }
-        let launch = Launch::load(&*self.store, self.registry, id.clone(), record).await?;
-        guard.armed = false;
-        self.launch(launch).await
-    }
-
-    /// Starts or queues a loaded or fresh workflow, and waits until its records are durable.
-    async fn launch(self: &Arc<Self>, mut launch: Launch) -> Result<()> {
-        let id = launch.id.clone();
-        let fresh = !launch.initial.is_empty();
-        let (started_sender, started) = oneshot::channel();
-        if fresh {
-            launch.started = Some(started_sender);
+        match Launch::load(&*self.store, self.registry, id.clone(), record).await {
+            Ok(launch) => guard.launch(launch).await,
+            Err(error) => guard.fail(error),
         }
-        let queued = match self.try_start(launch) {
-            Ok(queued) => queued,
-            Err(error) => {
-                self.lock().release(&id, Finish::Broken(error.clone()));
-                return Err(error);
-            }
-        };
-        let Some(mut launch) = queued else {
-            if fresh {
-                let started = started.await.unwrap_or(Err(Arc::new(StorageError::Closed)));
-                started.map_err(Error::from_storage)?;
-            }
-            return Ok(());
-        };
-        if fresh {
-            // A queued workflow is stored as Pending before it joins the queue.
-            let mut batch = std::mem::take(&mut launch.initial);
-            launch.started = None;
-            batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&launch.record)?);
-            if let Err(error) = self.committer.commit(batch).await {
-                let error = Error::from_storage(error);
-                self.lock().release(&id, Finish::Broken(error.clone()));
-                return Err(error);
-            }
-        }
-        self.enqueue(launch);
-        Ok(())
     }
 }
 
-/// Drops a reservation that did not lead to a running or queued workflow.
-struct Reservation<'a> {
-    shared: &'a Arc<Shared>,
-    id: &'a Arc<str>,
-    armed: bool,
+/// An id reserved by this caller. Dropped without [`launch`](Reservation::launch) (the
+/// workflow is finished, or the caller's future was dropped), it frees the id.
+pub(crate) struct Reservation<'a> {
+    pub(crate) shared: &'a Arc<Shared>,
+    pub(crate) id: &'a Arc<str>,
+}
+
+impl Reservation<'_> {
+    /// Frees the id and tells anyone waiting on it about `error`.
+    pub(crate) fn fail<T>(self, error: Error) -> Result<T> {
+        self.shared
+            .lock()
+            .release(self.id, Finish::Broken(error.clone()));
+        std::mem::forget(self);
+        Err(error)
+    }
+
+    /// Starts or queues the workflow, and waits until its records are durable.
+    async fn launch(self, launch: Launch) -> Result<()> {
+        let (shared, id) = (self.shared, self.id);
+        if let Err(error) = shared.start_or_queue(launch) {
+            return self.fail(error);
+        }
+        std::mem::forget(self);
+        shared.wait_stored(id).await
+    }
 }
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            let mut state = self.shared.lock();
-            state.release(self.id, Finish::Interrupted);
-        }
+        self.shared.lock().release(self.id, Finish::Interrupted);
     }
 }
