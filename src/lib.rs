@@ -74,7 +74,7 @@ pub mod storage {
 /// Everything a workflow program needs: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        async_trait, task, Dag, Durability, Engine, EngineBuilder, Error, Flow, IntoArg,
+        async_trait, task, Dag, Durability, Engine, EngineBuilder, Error, Flow, IntoArg, ObjectRef,
         TaskContext, TaskError, TaskMetadata, TaskStatus, TaskValue, Workflow, WorkflowHandle,
         WorkflowInfo, WorkflowMetadata, WorkflowStatus,
     };

@@ -5,6 +5,7 @@ pub use inventory;
 pub use crate::{
     arg::{Input, IntoArg},
     dag::{bind, Dag},
+    object::{remote, ObjectRef},
     registry::TaskRegistration,
     task::{
         assert_task_value, fallible, fallible_flow, flow, plain, signature_hash, BoxFuture,

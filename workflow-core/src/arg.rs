@@ -4,15 +4,20 @@ use std::sync::Arc;
 
 use crate::{
     dag::{Dag, Node},
-    value::encode_value,
+    object::{collect_refs, ObjectId, ObjectRef},
+    value::{encode_value, fingerprint},
     TaskValue,
 };
 
 /// One input of a node before lowering.
 #[derive(Clone)]
 pub enum Input {
-    /// A value given at bind time, postcard-encoded.
-    Value(Arc<[u8]>),
+    /// A value given at bind time, postcard-encoded, and the objects it refers to.
+    Value(Arc<[u8]>, Vec<ObjectId>),
+    /// An object passed as an argument of its value's type, with that type's fingerprint.
+    Object(ObjectId, u64),
+    /// The object another node outputs a reference to, passed as its value.
+    NodeObject(Arc<Node>, u64),
     /// The output of another node.
     Node(Arc<Node>),
     /// A `Vec<T>` argument assembled from the outputs of several nodes.
@@ -23,7 +28,8 @@ pub enum Input {
 
 /// A value that can be passed as a task argument of type `T`.
 ///
-/// Implemented for `T` itself, for [`Dag<T>`] (the output of another task), for `&str` when
+/// Implemented for `T` itself, for [`Dag<T>`] (the output of another task), for
+/// [`ObjectRef<T>`] and `Dag<ObjectRef<T>>` (the object's value is passed), for `&str` when
 /// `T` is `String`, and for `Vec<Dag<T>>` when the argument is a `Vec<T>` (fan-in).
 ///
 /// # Examples
@@ -55,9 +61,9 @@ pub trait IntoArg<T> {
 }
 
 fn encoded<T: serde::Serialize + ?Sized>(value: &T) -> Input {
-    match encode_value(value) {
-        Ok(bytes) => Input::Value(bytes.into()),
-        Err(error) => Input::Invalid(error.to_string()),
+    match collect_refs(|| encode_value(value)) {
+        (Ok(bytes), refs) => Input::Value(bytes.into(), refs),
+        (Err(error), _) => Input::Invalid(error.to_string()),
     }
 }
 
@@ -76,6 +82,24 @@ impl<T: TaskValue> IntoArg<T> for Dag<T> {
 impl<T: TaskValue> IntoArg<T> for &Dag<T> {
     fn into_input(self) -> Input {
         Input::Node(self.node().clone())
+    }
+}
+
+impl<T: TaskValue> IntoArg<T> for ObjectRef<T> {
+    fn into_input(self) -> Input {
+        Input::Object(self.id(), fingerprint::<T>())
+    }
+}
+
+impl<T: TaskValue> IntoArg<T> for &ObjectRef<T> {
+    fn into_input(self) -> Input {
+        Input::Object(self.id(), fingerprint::<T>())
+    }
+}
+
+impl<T: TaskValue> IntoArg<T> for Dag<ObjectRef<T>> {
+    fn into_input(self) -> Input {
+        Input::NodeObject(self.into_node(), fingerprint::<T>())
     }
 }
 

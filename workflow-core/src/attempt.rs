@@ -6,24 +6,32 @@ use std::{
     time::{Duration, Instant},
 };
 
+use workflow_storage::Batch;
+
 use crate::{
     context::{self, TaskContext},
     dag::Node,
+    object::{ObjectId, ObjectSpace},
     registry::{ErasedInvocation, ErasedOutcome, TaskRegistration},
     task_error::FailureKind,
 };
 
 /// What one attempt produced.
 pub(crate) enum AttemptResult {
-    Value(Vec<u8>),
+    /// The encoded output, the objects it refers to, and the records of those of them made by
+    /// this attempt, to commit with its checkpoint.
+    Value(Vec<u8>, Vec<ObjectId>, Batch),
     Continue(Arc<Node>),
-    Failed { kind: FailureKind, message: String },
+    Failed {
+        kind: FailureKind,
+        message: String,
+    },
 }
 
 /// Everything one attempt needs.
 pub(crate) struct AttemptSpec {
     pub(crate) task: TaskRegistration,
-    pub(crate) args: Arc<[u8]>,
+    pub(crate) args: Arc<Args>,
     pub(crate) context: TaskContext,
     pub(crate) timeout: Option<Duration>,
 }
@@ -31,12 +39,70 @@ pub(crate) struct AttemptSpec {
 /// Runs one attempt. A panic of an inline task unwinds out of this future (the caller's
 /// `JoinSet` catches it); a panic on the blocking pool is returned as a failure.
 pub(crate) async fn run_attempt(spec: AttemptSpec) -> AttemptResult {
+    let objects = spec.context.objects.clone();
+    let staged = spec.context.staged.clone();
+    let result = match run_body(spec).await {
+        AttemptResult::Value(bytes, refs, _) => match objects.persist(&refs).await {
+            Ok(records) => AttemptResult::Value(bytes, refs, records),
+            Err(error) => AttemptResult::Failed {
+                kind: FailureKind::Codec,
+                message: error.to_string(),
+            },
+        },
+        other => other,
+    };
+    let staged = std::mem::take(&mut *staged.lock().unwrap_or_else(|p| p.into_inner()));
+    objects.discard(&staged);
+    result
+}
+
+/// The encoded arguments of a step: ready, or with objects still to be read.
+pub(crate) enum Args {
+    Ready(Arc<[u8]>),
+    Parts(Vec<ArgPart>),
+}
+
+/// A piece of an argument tuple.
+pub(crate) enum ArgPart {
+    Bytes(Vec<u8>),
+    /// An object passed as an argument of its value's type, with that type's fingerprint.
+    Object(ObjectId, u64),
+}
+
+async fn resolve_args(args: &Args, objects: &ObjectSpace) -> crate::Result<Arc<[u8]>> {
+    match args {
+        Args::Ready(bytes) => Ok(bytes.clone()),
+        Args::Parts(parts) => {
+            let mut out = Vec::new();
+            for part in parts {
+                match part {
+                    ArgPart::Bytes(bytes) => out.extend_from_slice(bytes),
+                    ArgPart::Object(id, fingerprint) => {
+                        objects.encoded(*id, *fingerprint, &mut out).await?
+                    }
+                }
+            }
+            Ok(out.into())
+        }
+    }
+}
+
+async fn run_body(spec: AttemptSpec) -> AttemptResult {
     let AttemptSpec {
         task,
         args,
         context,
         timeout,
     } = spec;
+    let args = match resolve_args(&args, &context.objects).await {
+        Ok(args) => args,
+        Err(error) => {
+            return AttemptResult::Failed {
+                kind: FailureKind::Codec,
+                message: error.to_string(),
+            }
+        }
+    };
     let invocation = match (task.start)(&args) {
         Ok(invocation) => invocation,
         Err(error) => {
@@ -97,7 +163,7 @@ fn timed_out(limit: Duration) -> AttemptResult {
 impl From<ErasedOutcome> for AttemptResult {
     fn from(outcome: ErasedOutcome) -> Self {
         match outcome {
-            ErasedOutcome::Value(bytes) => AttemptResult::Value(bytes),
+            ErasedOutcome::Value(bytes, refs) => AttemptResult::Value(bytes, refs, Batch::new()),
             ErasedOutcome::Continue(node) => AttemptResult::Continue(node),
             ErasedOutcome::Failed(message) => AttemptResult::Failed {
                 kind: FailureKind::Error,

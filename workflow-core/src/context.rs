@@ -10,6 +10,8 @@ use std::{
     time::Instant,
 };
 
+use crate::object::{ObjectSpace, StagedObjects};
+
 /// The context of the task attempt that is running: ids, attempt number, cancellation.
 ///
 /// # Examples
@@ -29,7 +31,7 @@ use std::{
 ///     done
 /// }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TaskContext {
     pub(crate) workflow_id: Arc<str>,
     pub(crate) task_id: Arc<str>,
@@ -37,6 +39,9 @@ pub struct TaskContext {
     pub(crate) workflow_canceled: Arc<AtomicBool>,
     /// When the attempt's timeout runs out.
     pub(crate) deadline: Option<Instant>,
+    pub(crate) objects: Arc<ObjectSpace>,
+    /// Objects this attempt made with `workflow::put` or `remote`.
+    pub(crate) staged: StagedObjects,
 }
 
 impl TaskContext {
@@ -62,6 +67,16 @@ impl TaskContext {
             || self
                 .deadline
                 .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+}
+
+impl std::fmt::Debug for TaskContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("workflow_id", &self.workflow_id)
+            .field("task_id", &self.task_id)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
     }
 }
 

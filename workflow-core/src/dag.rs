@@ -143,7 +143,7 @@ impl Drop for Node {
         };
         while let Some(input) = stack.pop() {
             match input {
-                Input::Node(node) => {
+                Input::Node(node) | Input::NodeObject(node, _) => {
                     if let Ok(mut node) = Arc::try_unwrap(node) {
                         match &mut node.kind {
                             NodeKind::Task { inputs, .. } => stack.append(inputs),
@@ -151,7 +151,7 @@ impl Drop for Node {
                     }
                 }
                 Input::List(items) => stack.extend(items),
-                Input::Value(_) | Input::Invalid(_) => {}
+                Input::Value(..) | Input::Object(..) | Input::Invalid(_) => {}
             }
         }
     }

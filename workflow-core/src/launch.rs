@@ -6,6 +6,7 @@ use workflow_storage::{Batch, Storage};
 
 use crate::{
     lower::Plan,
+    object::ObjectSpace,
     records::{
         decode, encode, step_key, step_of_key, workflow_prefix, AttemptRecord, ResultRecord,
         StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS, WORKFLOWS,
@@ -44,6 +45,7 @@ impl Launch {
         for (step, record) in plan.steps.iter().enumerate() {
             initial.put(STEPS, step_key(&id, step as u32), encode(record)?);
         }
+        ObjectSpace::own(&mut initial, &id, &plan.refs);
         let count = plan.steps.len();
         Ok(Launch {
             id,

@@ -9,6 +9,7 @@ use crate::{
     arg::Input,
     dag::{Dag, Node, NodeKind},
     id::validate_task_id,
+    object::ObjectId,
     records::{InputRecord, StepOptions, StepRecord},
     registry::TaskRegistration,
     value::{fingerprint, short_type_name},
@@ -18,6 +19,8 @@ use crate::{
 /// A workflow's step table, ready to store and to run.
 pub(crate) struct Plan {
     pub(crate) steps: Vec<StepRecord>,
+    /// The objects the DAG's inputs refer to.
+    pub(crate) refs: Vec<ObjectId>,
     pub(crate) tasks: Vec<TaskRegistration>,
     pub(crate) root: u32,
     pub(crate) dag_hash: u64,
@@ -30,6 +33,7 @@ pub(crate) struct Plan {
 pub(crate) fn lower<T: 'static>(dag: &Dag<T>) -> Result<Plan> {
     let lowered = lower_nodes(dag.node(), 0, None, &mut TaskIds::default())?;
     Ok(Plan {
+        refs: lowered.refs,
         root: lowered.root,
         steps: lowered.steps,
         tasks: lowered.tasks,
@@ -46,6 +50,8 @@ pub(crate) struct Lowered {
     /// The absolute step number of the graph's root.
     pub(crate) root: u32,
     pub(crate) hash: u64,
+    /// The objects its inputs refer to.
+    pub(crate) refs: Vec<ObjectId>,
 }
 
 /// Lowers the graph under `root` into steps numbered from `offset`; `parent` is the step whose
@@ -66,8 +72,10 @@ pub(crate) fn lower_nodes(
     let mut tasks = Vec::with_capacity(nodes.len());
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut scratch = Vec::new();
+    let mut refs = Vec::new();
     for node in &nodes {
         let NodeKind::Task { task, inputs } = &node.kind;
+        collect_input_refs(inputs, &mut refs);
         let task_id = match &node.options.task_id {
             Some(id) => {
                 validate_task_id(id)?;
@@ -105,12 +113,26 @@ pub(crate) fn lower_nodes(
         steps.push(step);
         tasks.push(*task);
     }
+    refs.sort_unstable();
+    refs.dedup();
     Ok(Lowered {
         root: offset + steps.len() as u32 - 1,
         steps,
         tasks,
         hash: hasher.digest(),
+        refs,
     })
+}
+
+fn collect_input_refs(inputs: &[Input], refs: &mut Vec<ObjectId>) {
+    for input in inputs {
+        match input {
+            Input::Value(_, found) => refs.extend_from_slice(found),
+            Input::Object(id, _) => refs.push(*id),
+            Input::List(items) => collect_input_refs(items, refs),
+            Input::Node(_) | Input::NodeObject(..) | Input::Invalid(_) => {}
+        }
+    }
 }
 
 /// The task ids taken in a workflow: the given id or the function's name, and for repeats
@@ -155,14 +177,14 @@ fn collect_nodes(root: &Arc<Node>) -> Vec<Arc<Node>> {
     stack.extend(root.inputs());
     while let Some(input) = stack.pop() {
         match input {
-            Input::Node(node) => {
+            Input::Node(node) | Input::NodeObject(node, _) => {
                 if seen.insert(Arc::as_ptr(node)) {
                     nodes.push(node.clone());
                     stack.extend(node.inputs());
                 }
             }
             Input::List(items) => stack.extend(items),
-            Input::Value(_) | Input::Invalid(_) => {}
+            Input::Value(..) | Input::Object(..) | Input::Invalid(_) => {}
         }
     }
     nodes.sort_by_key(|node| node.seq);
@@ -175,8 +197,16 @@ fn lower_input(
     task_id: &str,
 ) -> Result<InputRecord> {
     Ok(match input {
-        Input::Value(bytes) => InputRecord::Value(bytes.to_vec()),
+        Input::Value(bytes, _) => InputRecord::Value(bytes.to_vec()),
+        Input::Object(id, fingerprint) => InputRecord::Object {
+            id: id.0,
+            fingerprint: *fingerprint,
+        },
         Input::Node(node) => InputRecord::Step(index[&Arc::as_ptr(node)]),
+        Input::NodeObject(node, fingerprint) => InputRecord::StepObject {
+            step: index[&Arc::as_ptr(node)],
+            fingerprint: *fingerprint,
+        },
         Input::List(items) => InputRecord::List(
             items
                 .iter()

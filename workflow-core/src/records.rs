@@ -17,6 +17,15 @@ pub(crate) const RESULTS: Keyspace = Keyspace::new("results");
 /// (workflow id, step) -> [`AttemptRecord`], written before each attempt starts.
 pub(crate) const ATTEMPTS: Keyspace = Keyspace::new("attempts");
 
+/// (object id, chunk) -> raw bytes of one chunk of an encoded object.
+pub(crate) const OBJECT_CHUNKS: Keyspace = Keyspace::new("object_chunks");
+/// Object id -> [`ObjectHead`], written once every chunk is.
+pub(crate) const OBJECTS: Keyspace = Keyspace::new("objects");
+/// (workflow id, object id) -> nothing: the objects a workflow refers to.
+pub(crate) const WORKFLOW_OBJECTS: Keyspace = Keyspace::new("workflow_objects");
+/// (object id, workflow id) -> nothing: the workflows that refer to an object.
+pub(crate) const OBJECT_OWNERS: Keyspace = Keyspace::new("object_owners");
+
 /// The keyspaces holding per-step records of a workflow.
 pub(crate) const STEP_KEYSPACES: [Keyspace; 3] = [STEPS, RESULTS, ATTEMPTS];
 
@@ -111,6 +120,16 @@ pub(crate) enum InputRecord {
     Value(#[serde(with = "serde_bytes")] Vec<u8>),
     Step(u32),
     List(Vec<InputRecord>),
+    /// An object passed as an argument of its value's type (whose fingerprint is given).
+    Object {
+        id: [u8; 16],
+        fingerprint: u64,
+    },
+    /// The object a step outputs a reference to, passed as its value.
+    StepObject {
+        step: u32,
+        fingerprint: u64,
+    },
 }
 
 /// The checkpoint of a finished step.
@@ -157,4 +176,13 @@ pub(crate) fn now_us() -> u64 {
 /// A stored time as a `SystemTime`.
 pub(crate) fn system_time(us: u64) -> std::time::SystemTime {
     std::time::UNIX_EPOCH + std::time::Duration::from_micros(us)
+}
+
+/// What a stored object is: its type, size and number of chunks.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ObjectHead {
+    pub(crate) fingerprint: u64,
+    pub(crate) type_name: String,
+    pub(crate) len: u64,
+    pub(crate) chunks: u32,
 }

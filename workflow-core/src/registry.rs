@@ -7,6 +7,7 @@ use std::{
 
 use crate::{
     dag::Node,
+    object::{collect_refs, ObjectId},
     task::{BoxFuture, Invocation, OutcomeKind, Task, TaskOptions},
     value::{decode_value, encode_value, fingerprint, short_type_name},
     Result,
@@ -63,7 +64,8 @@ pub(crate) enum ErasedInvocation {
 
 /// An attempt's result: the encoded output, or why it failed.
 pub(crate) enum ErasedOutcome {
-    Value(Vec<u8>),
+    /// The encoded output and the objects it refers to.
+    Value(Vec<u8>, Vec<ObjectId>),
     Continue(Arc<Node>),
     Failed(String),
     Unencodable(String),
@@ -81,9 +83,9 @@ fn start_erased<M: Task>(args: &[u8]) -> Result<ErasedInvocation> {
 
 fn erase<T: serde::Serialize>(kind: OutcomeKind<T>) -> ErasedOutcome {
     match kind {
-        OutcomeKind::Value(value) => match encode_value(&value) {
-            Ok(bytes) => ErasedOutcome::Value(bytes),
-            Err(error) => ErasedOutcome::Unencodable(error.to_string()),
+        OutcomeKind::Value(value) => match collect_refs(|| encode_value(&value)) {
+            (Ok(bytes), refs) => ErasedOutcome::Value(bytes, refs),
+            (Err(error), _) => ErasedOutcome::Unencodable(error.to_string()),
         },
         OutcomeKind::Failed(message) => ErasedOutcome::Failed(message),
         OutcomeKind::Continue(node) => ErasedOutcome::Continue(node),

@@ -1,12 +1,14 @@
 //! The driver's view of the step table: which steps must run, what they wait for, and their
 //! assembled arguments.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use crate::{
+    attempt::{ArgPart, Args},
     launch::StepResult,
+    object::ObjectId,
     records::{InputRecord, StepRecord},
-    value::encode_value,
+    value::{decode_value, encode_value},
     Error, Result,
 };
 
@@ -30,8 +32,8 @@ pub(crate) fn input_steps(step: &StepRecord) -> Vec<u32> {
     let mut stack: Vec<&InputRecord> = step.inputs.iter().collect();
     while let Some(input) = stack.pop() {
         match input {
-            InputRecord::Value(_) => {}
-            InputRecord::Step(i) => out.push(*i),
+            InputRecord::Value(_) | InputRecord::Object { .. } => {}
+            InputRecord::Step(i) | InputRecord::StepObject { step: i, .. } => out.push(*i),
             InputRecord::List(items) => stack.extend(items),
         }
     }
@@ -165,17 +167,22 @@ impl Graph {
 
 /// The encoded argument tuple of `step`: postcard encodes a tuple as its fields one after the
 /// other and a `Vec` as a length and its items, so arguments are assembled from stored bytes
-/// without knowing their types.
+/// without knowing their types. Objects passed as values are read when the attempt starts.
 pub(crate) fn assemble_args(
     step: &StepRecord,
     steps: &[StepRecord],
     results: &[Option<StepResult>],
-) -> Result<Arc<[u8]>> {
+) -> Result<Args> {
+    let mut parts = Vec::new();
     let mut out = Vec::new();
     for input in &step.inputs {
-        append_input(input, steps, results, &mut out)?;
+        append_input(input, steps, results, &mut out, &mut parts)?;
     }
-    Ok(out.into())
+    if parts.is_empty() {
+        return Ok(Args::Ready(out.into()));
+    }
+    parts.push(ArgPart::Bytes(out));
+    Ok(Args::Parts(parts))
 }
 
 fn append_input(
@@ -183,17 +190,29 @@ fn append_input(
     steps: &[StepRecord],
     results: &[Option<StepResult>],
     out: &mut Vec<u8>,
+    parts: &mut Vec<ArgPart>,
 ) -> Result<()> {
     match input {
         InputRecord::Value(bytes) => out.extend_from_slice(bytes),
         InputRecord::Step(i) => append_output(*i as usize, steps, results, out)?,
+        InputRecord::Object { id, fingerprint } => {
+            parts.push(ArgPart::Bytes(std::mem::take(out)));
+            parts.push(ArgPart::Object(ObjectId(*id), *fingerprint));
+        }
+        InputRecord::StepObject { step, fingerprint } => {
+            let mut reference = Vec::new();
+            append_output(*step as usize, steps, results, &mut reference)?;
+            let id: ObjectId = decode_value(&reference, "an object reference")?;
+            parts.push(ArgPart::Bytes(std::mem::take(out)));
+            parts.push(ArgPart::Object(id, *fingerprint));
+        }
         InputRecord::List(items) => {
             let length = postcard::to_stdvec(&items.len()).map_err(|e| Error::Codec {
                 message: format!("cannot encode a list length: {e}"),
             })?;
             out.extend_from_slice(&length);
             for item in items {
-                append_input(item, steps, results, out)?;
+                append_input(item, steps, results, out, parts)?;
             }
         }
     }

@@ -19,6 +19,8 @@ use workflow_storage::Batch;
 pub(crate) use graph::{append_output, input_steps, is_available};
 use graph::{assemble_args, Graph};
 
+use crate::attempt::Args;
+use crate::object::ObjectSpace;
 use crate::{
     attempt::{panic_message, run_attempt, AttemptResult, AttemptSpec},
     committer::{CommitResult, Committer},
@@ -84,7 +86,8 @@ pub(crate) struct Driver {
     ids: TaskIds,
     attempts: Vec<u32>,
     first_start: Vec<u64>,
-    args: Vec<Option<Arc<[u8]>>>,
+    args: Vec<Option<Arc<Args>>>,
+    objects: Arc<ObjectSpace>,
     graph: Graph,
     running: JoinSet<(u32, u64, AttemptResult)>,
     running_steps: HashMap<tokio::task::Id, (u32, u64)>,
@@ -106,6 +109,7 @@ impl Driver {
         sender: mpsc::UnboundedSender<DriverEvent>,
         canceled: Arc<AtomicBool>,
         stored: Option<Arc<tokio::sync::watch::Sender<bool>>>,
+        objects: Arc<ObjectSpace>,
     ) -> Result<Driver> {
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
@@ -145,6 +149,7 @@ impl Driver {
             stopping: false,
             initial: Some(launch.initial),
             stored,
+            objects,
         })
     }
 
@@ -288,8 +293,9 @@ impl Driver {
             return Ok(None);
         }
         match result {
-            AttemptResult::Value(bytes) => {
-                self.on_success(step, started, StepResult::Value(bytes.into()))
+            AttemptResult::Value(bytes, refs, mut batch) => {
+                ObjectSpace::own(&mut batch, &self.id, &refs);
+                self.on_success(step, started, StepResult::Value(bytes.into()), batch)
             }
             AttemptResult::Continue(node) => self.on_continue(step, started, &node),
             AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
@@ -341,7 +347,7 @@ impl Driver {
         let args = match &self.args[s] {
             Some(args) => args.clone(),
             None => {
-                let args = assemble_args(&self.steps[s], &self.steps, &self.results)?;
+                let args = Arc::new(assemble_args(&self.steps[s], &self.steps, &self.results)?);
                 self.args[s] = Some(args.clone());
                 self.release_inputs(s);
                 args
@@ -359,6 +365,8 @@ impl Driver {
                 deadline: options
                     .timeout_ms
                     .map(|ms| std::time::Instant::now() + Duration::from_millis(ms)),
+                objects: self.objects.clone(),
+                staged: Default::default(),
             },
             timeout: options.timeout_ms.map(Duration::from_millis),
         };

@@ -11,20 +11,22 @@ use crate::{
     driver::graph::append_output,
     launch::StepResult,
     lower::lower_nodes,
+    object::ObjectSpace,
     records::{encode, now_us, step_key, Failure, ResultRecord, StepOutcome, ATTEMPTS, RESULTS},
     task_error::FailureKind,
     Result, TaskError, WorkflowStatus,
 };
 
 impl Driver {
+    /// `step` finished with `result`; `batch` holds the records of objects it made.
     pub(super) fn on_success(
         &mut self,
         step: u32,
         started: u64,
         result: StepResult,
+        mut batch: Batch,
     ) -> Result<Option<Finish>> {
         self.args[step as usize] = None;
-        let mut batch = Batch::new();
         let mut ready = Vec::new();
         let root_done = self.settle(step, started, result, &mut batch, &mut ready)?;
         if root_done {
@@ -116,6 +118,7 @@ impl Driver {
         let lowered = lower_nodes(node, offset, Some(step), &mut self.ids)?;
         let next = lowered.root;
         let mut batch = Batch::new();
+        ObjectSpace::own(&mut batch, &self.id, &lowered.refs);
         for (k, record) in lowered.steps.iter().enumerate() {
             batch.put(
                 crate::records::STEPS,

@@ -33,6 +33,7 @@ pub struct EngineBuilder {
     pub(crate) durability: Durability,
     pub(crate) max_running: usize,
     pub(crate) max_pending: usize,
+    pub(crate) object_cache_bytes: u64,
 }
 
 impl Default for EngineBuilder {
@@ -43,6 +44,7 @@ impl Default for EngineBuilder {
             durability: Durability::Sync,
             max_running: 1_000,
             max_pending: 100_000,
+            object_cache_bytes: 256 << 20,
         }
     }
 }
@@ -107,6 +109,23 @@ impl EngineBuilder {
         self
     }
 
+    /// How many bytes of decoded objects the shared object cache keeps (default 256 MiB,
+    /// counted by their encoded size); the least recently used go first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = workflow::Engine::builder().object_cache_bytes(1 << 30).build().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn object_cache_bytes(mut self, bytes: u64) -> Self {
+        self.object_cache_bytes = bytes;
+        self
+    }
+
     /// Opens the store and starts the engine.
     ///
     /// The embedded store goes in [`path`](Self::path); without a path (or a
@@ -129,6 +148,7 @@ impl std::fmt::Debug for EngineBuilder {
             .field("durability", &self.durability)
             .field("max_running", &self.max_running)
             .field("max_pending", &self.max_pending)
+            .field("object_cache_bytes", &self.object_cache_bytes)
             .finish()
     }
 }

@@ -151,7 +151,8 @@ impl Engine {
         }
     }
 
-    /// Removes every record of a workflow that is not running or pending.
+    /// Removes every record of a workflow that is not running or pending, and the objects
+    /// that no other workflow refers to.
     ///
     /// # Errors
     ///
@@ -193,6 +194,7 @@ impl Engine {
             }
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
+        shared.objects.disown_all(&id, &mut batch).await?;
         shared
             .committer
             .commit(batch)

@@ -16,6 +16,7 @@ use workflow_storage::{Batch, FjallStore, Storage, StorageError};
 
 use crate::{
     committer::Committer,
+    object::ObjectSpace,
     records::{decode, encode, WorkflowRecord, WORKFLOWS},
     registry::Registry,
     Dag, Result, TaskValue, WorkflowHandle, WorkflowStatus,
@@ -62,6 +63,7 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Storage>,
     pub(crate) registry: &'static Registry,
     pub(crate) committer: Committer,
+    pub(crate) objects: Arc<ObjectSpace>,
     pub(crate) state: Mutex<EngineState>,
     pub(crate) max_running: usize,
     pub(crate) max_pending: usize,
@@ -164,10 +166,16 @@ impl Engine {
             }
         };
         let committer = Committer::start(store.clone(), settings.durability);
+        let objects = Arc::new(ObjectSpace::new(
+            store.clone(),
+            committer.clone(),
+            settings.object_cache_bytes,
+        ));
         let shared = Arc::new(Shared {
             store,
             registry,
             committer,
+            objects,
             state: Mutex::new(EngineState::default()),
             max_running: settings.max_running,
             max_pending: settings.max_pending,

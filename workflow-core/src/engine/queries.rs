@@ -11,7 +11,7 @@ use crate::{
         StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS, WORKFLOWS,
     },
     value::{decode_value, fingerprint, short_type_name},
-    Error, Result, TaskValue, WorkflowStatus,
+    Error, ObjectRef, Result, TaskValue, WorkflowStatus,
 };
 
 impl Engine {
@@ -439,4 +439,46 @@ pub(crate) fn failed(id: &str, record: &WorkflowRecord) -> Error {
 fn parse_json(text: Option<&str>) -> serde_json::Value {
     text.and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or(serde_json::Value::Null)
+}
+
+impl Engine {
+    /// Stores `value` as an object now and returns a reference to it, to pass to tasks.
+    ///
+    /// # Durability
+    ///
+    /// The object is stored when this returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// #[task]
+    /// fn length(text: String) -> usize {
+    ///     text.len()
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// let text: ObjectRef<String> = engine.put("hello".to_string()).await?;
+    /// // An object passed where its value's type is expected is resolved to the value.
+    /// assert_eq!(engine.run("len", length::bind(text.clone())).await?, 5);
+    /// assert_eq!(*engine.get(&text).await?, "hello");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn put<T: TaskValue>(&self, value: T) -> Result<ObjectRef<T>> {
+        let id = self.shared().objects.put_now(value).await?;
+        Ok(ObjectRef::from_id(id))
+    }
+
+    /// The value of an object, from the shared cache or the store.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] if no such object is stored, [`Error::Corrupt`] if its records
+    /// cannot be read, [`Error::Codec`] if it holds another type.
+    pub async fn get<T: TaskValue>(&self, object: &ObjectRef<T>) -> Result<std::sync::Arc<T>> {
+        self.shared().objects.get(object.id()).await
+    }
 }

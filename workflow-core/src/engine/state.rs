@@ -226,10 +226,13 @@ impl Shared {
             stored = Some(active.stored_sender.clone());
         }
         let committer = self.committer.clone();
+        let objects = self.objects.clone();
         // The driver runs in a task of its own, so that even a panic in it ends the
         // workflow here (as Resumable in the store) instead of stranding its waiters.
         let driver = tokio::spawn(async move {
-            match Driver::new(launch, committer, receiver, sender, canceled, stored) {
+            match Driver::new(
+                launch, committer, receiver, sender, canceled, stored, objects,
+            ) {
                 Ok(driver) => driver.run().await,
                 Err(error) => Finish::Broken(error),
             }

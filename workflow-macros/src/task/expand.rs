@@ -34,6 +34,8 @@ pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
     let marker = marker(def);
     let task_impl = task_impl(def, returns);
     let bind = bind_fn(def, output);
+    let remote = remote_fn(def, output);
+    let arg_types = def.args.iter().map(|arg| &arg.ty);
     let checks = value_checks(def, returns);
     quote! {
         #(#cfgs)*
@@ -43,6 +45,8 @@ pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
         #[allow(dead_code, unreachable_pub, private_interfaces, private_bounds)]
         impl #name {
             #bind
+
+            #remote
         }
 
         #(#cfgs)*
@@ -62,6 +66,12 @@ pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
                     inputs: ::std::vec::Vec<::workflow::__private::Input>,
                 ) -> ::workflow::__private::Dag<#output> {
                     ::workflow::__private::bind::<__Task>(inputs)
+                }
+
+                fn __remote(
+                    args: (#(#arg_types,)*),
+                ) -> ::workflow::__private::ObjectRef<#output> {
+                    ::workflow::__private::remote::<__Task>(args)
                 }
             }
 
@@ -280,6 +290,31 @@ fn bind_fn(def: &TaskDef, output: &Type) -> TokenStream {
         #[must_use = "a `Dag` does nothing until a workflow runs it"]
         pub fn #bind(#(#params),*) -> ::workflow::__private::Dag<#output> {
             Self::__bind(::std::vec![#(#inputs),*])
+        }
+    }
+}
+
+/// `remote(..)`: starts the task at once inside the running task, not durably, and returns a
+/// reference to its output.
+fn remote_fn(def: &TaskDef, output: &Type) -> TokenStream {
+    let name = &def.item.sig.ident;
+    let function = name.unraw();
+    let remote = Ident::new("remote", name.span());
+    let params = def.args.iter().map(|arg| {
+        let (name, ty) = (&arg.name, &arg.ty);
+        quote!(#name: #ty)
+    });
+    let names = def.args.iter().map(|arg| &arg.name);
+    let doc = format!(
+        "Starts [`{function}`](fn@{name}) at once inside the running task, not durably, and \
+         returns a reference to its output. The output is checkpointed with the output of \
+         the task that returns the reference.\n\n\
+         # Panics\n\nPanics outside a task."
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn #remote(#(#params),*) -> ::workflow::__private::ObjectRef<#output> {
+            Self::__remote((#(#names,)*))
         }
     }
 }

@@ -1,0 +1,431 @@
+//! The engine's objects: staged by running tasks, written before the checkpoints that refer
+//! to them, read through a shared cache.
+
+use std::{
+    any::Any,
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use tokio::sync::{mpsc, watch};
+use workflow_storage::{Batch, KeyBuilder, Storage};
+
+use super::{
+    cache::{Cache, Cached},
+    not_found,
+    object_ref::wrong_type,
+    ObjectId,
+};
+use crate::{
+    committer::Committer,
+    records::{
+        decode, encode, ObjectHead, OBJECTS, OBJECT_CHUNKS, OBJECT_OWNERS, WORKFLOW_OBJECTS,
+    },
+    value::{decode_value, fingerprint, short_type_name},
+    Error, Result, TaskValue,
+};
+
+/// Objects are stored in chunks of this size.
+pub(crate) const CHUNK: usize = 1 << 20;
+/// Chunks written per commit while a large object is stored.
+const CHUNKS_PER_COMMIT: usize = 16;
+
+/// A value of some object type, with what it takes to store it.
+pub(crate) trait ErasedObject: Send + Sync + 'static {
+    fn value(&self) -> Arc<dyn Any + Send + Sync>;
+    fn encode_into(&self, out: &mut dyn std::io::Write) -> Result<()>;
+    fn fingerprint(&self) -> u64;
+    fn type_name(&self) -> String;
+}
+
+struct Typed<T>(Arc<T>);
+
+impl<T: TaskValue> ErasedObject for Typed<T> {
+    fn value(&self) -> Arc<dyn Any + Send + Sync> {
+        self.0.clone()
+    }
+
+    fn encode_into(&self, out: &mut dyn std::io::Write) -> Result<()> {
+        postcard::to_io(&*self.0, out)
+            .map(|_| ())
+            .map_err(|e| Error::Codec {
+                message: format!(
+                    "cannot encode an object of type `{}`: {e}",
+                    short_type_name::<T>()
+                ),
+            })
+    }
+
+    fn fingerprint(&self) -> u64 {
+        fingerprint::<T>()
+    }
+
+    fn type_name(&self) -> String {
+        short_type_name::<T>()
+    }
+}
+
+pub(crate) fn erase<T: TaskValue>(value: T) -> Arc<dyn ErasedObject> {
+    Arc::new(Typed(Arc::new(value)))
+}
+
+type Outcome = std::result::Result<Arc<dyn ErasedObject>, String>;
+
+/// An object made in this process and not stored yet.
+enum Pending {
+    Ready(Arc<dyn ErasedObject>),
+    /// Computed by a task started with `remote`.
+    Running(watch::Receiver<Option<Outcome>>),
+}
+
+/// The objects staged by one task attempt.
+pub(crate) type StagedObjects = Arc<Mutex<Vec<ObjectId>>>;
+
+/// The objects of one engine.
+pub(crate) struct ObjectSpace {
+    store: Arc<dyn Storage>,
+    committer: Committer,
+    pending: Mutex<HashMap<ObjectId, Pending>>,
+    cache: Mutex<Cache>,
+}
+
+impl ObjectSpace {
+    pub(crate) fn new(store: Arc<dyn Storage>, committer: Committer, cache_bytes: u64) -> Self {
+        ObjectSpace {
+            store,
+            committer,
+            pending: Mutex::default(),
+            cache: Mutex::new(Cache::new(cache_bytes)),
+        }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectId, Pending>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stages a value made by `workflow::put`.
+    pub(crate) fn stage_ready(&self, id: ObjectId, object: Arc<dyn ErasedObject>) {
+        self.pending().insert(id, Pending::Ready(object));
+    }
+
+    /// Stages an object that a `remote` task is computing.
+    pub(crate) fn stage_running(&self, id: ObjectId) -> watch::Sender<Option<Outcome>> {
+        let (sender, receiver) = watch::channel(None);
+        self.pending().insert(id, Pending::Running(receiver));
+        sender
+    }
+
+    /// Forgets staged objects that no checkpoint referred to.
+    pub(crate) fn discard(&self, ids: &[ObjectId]) {
+        let mut pending = self.pending();
+        for id in ids {
+            pending.remove(id);
+        }
+    }
+
+    /// A staged object, once computed.
+    async fn staged(&self, id: ObjectId) -> Option<Result<Arc<dyn ErasedObject>>> {
+        let mut receiver = match self.pending().get(&id)? {
+            Pending::Ready(object) => return Some(Ok(object.clone())),
+            Pending::Running(receiver) => receiver.clone(),
+        };
+        let outcome = receiver
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|o| o.clone());
+        Some(match outcome {
+            Some(Ok(object)) => Ok(object),
+            Some(Err(message)) => Err(remote_failed(id, &message)),
+            None => Err(remote_failed(id, "it panicked")),
+        })
+    }
+
+    /// Object `id` from the cache or the staged objects, without reading the store.
+    async fn in_memory(&self, id: ObjectId) -> Option<Result<Arc<dyn ErasedObject>>> {
+        let cached = self.cache().get(id);
+        match cached {
+            Some(cached) => Some(Ok(cached.object)),
+            None => self.staged(id).await,
+        }
+    }
+
+    /// The value of object `id` as a `T`.
+    pub(crate) async fn get<T: TaskValue>(&self, id: ObjectId) -> Result<Arc<T>> {
+        let object = match self.in_memory(id).await {
+            Some(object) => object?,
+            None => self.load::<T>(id).await?,
+        };
+        object
+            .value()
+            .downcast::<T>()
+            .map_err(|_| wrong_type(id, &object.type_name(), &short_type_name::<T>()))
+    }
+
+    /// Appends the encoding of object `id` to `out`; it must be of the type whose fingerprint
+    /// is `expected`.
+    pub(crate) async fn encoded(
+        &self,
+        id: ObjectId,
+        expected: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        if let Some(object) = self.in_memory(id).await {
+            let object = object?;
+            if object.fingerprint() != expected {
+                return Err(wrong_type(id, &object.type_name(), "the argument's type"));
+            }
+            return object.encode_into(out);
+        }
+        let head = self.head(id).await?;
+        if head.fingerprint != expected {
+            return Err(wrong_type(id, &head.type_name, "the argument's type"));
+        }
+        self.read_chunks(id, &head, out).await
+    }
+
+    async fn head(&self, id: ObjectId) -> Result<ObjectHead> {
+        let bytes = self
+            .store
+            .get(OBJECTS, &id.0)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        decode(OBJECTS, &id.0, &bytes)
+    }
+
+    async fn read_chunks(&self, id: ObjectId, head: &ObjectHead, out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        out.reserve(head.len as usize);
+        let chunks = self.store.scan_prefix(OBJECT_CHUNKS, &id.0).await?;
+        for (index, (key, bytes)) in chunks.iter().enumerate() {
+            if key.get(16..) != Some(&(index as u32).to_be_bytes()[..]) {
+                return Err(corrupt_object(id, &format!("chunk {index} is missing")));
+            }
+            out.extend_from_slice(bytes);
+        }
+        if chunks.len() != head.chunks as usize || (out.len() - start) as u64 != head.len {
+            return Err(corrupt_object(
+                id,
+                &format!(
+                    "{} chunks and {} bytes stored, {} and {} expected",
+                    chunks.len(),
+                    out.len() - start,
+                    head.chunks,
+                    head.len
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads object `id` from the store, decodes it as a `T` and caches it.
+    async fn load<T: TaskValue>(&self, id: ObjectId) -> Result<Arc<dyn ErasedObject>> {
+        let head = self.head(id).await?;
+        if head.fingerprint != fingerprint::<T>() {
+            return Err(wrong_type(id, &head.type_name, &short_type_name::<T>()));
+        }
+        let mut bytes = Vec::new();
+        self.read_chunks(id, &head, &mut bytes).await?;
+        let value: T = decode_value(&bytes, &format!("object {id}"))?;
+        drop(bytes);
+        let object = erase(value);
+        self.cache().insert(
+            id,
+            Cached {
+                object: object.clone(),
+                size: head.len,
+            },
+        );
+        Ok(object)
+    }
+
+    /// Stores the staged objects among `refs`: large ones now, in chunks; small ones (and
+    /// every object's head) into the returned batch, which must be committed with, or
+    /// before, the checkpoint that refers to them.
+    pub(crate) async fn persist(&self, refs: &[ObjectId]) -> Result<Batch> {
+        let mut batch = Batch::new();
+        for &id in refs {
+            let Some(object) = self.staged(id).await else {
+                continue; // stored already
+            };
+            let object = object?;
+            let (len, chunks) = self.write_chunks(id, object.clone(), &mut batch).await?;
+            let head = ObjectHead {
+                fingerprint: object.fingerprint(),
+                type_name: object.type_name(),
+                len,
+                chunks,
+            };
+            batch.put(OBJECTS, id.0.to_vec(), encode(&head)?);
+            self.cache().insert(id, Cached { object, size: len });
+        }
+        Ok(batch)
+    }
+
+    /// Encodes `object` into chunks on the blocking pool; all but the last few are committed
+    /// as they come, the rest go into `batch`.
+    async fn write_chunks(
+        &self,
+        id: ObjectId,
+        object: Arc<dyn ErasedObject>,
+        batch: &mut Batch,
+    ) -> Result<(u64, u32)> {
+        let (sender, mut receiver) = mpsc::channel::<Vec<u8>>(CHUNKS_PER_COMMIT);
+        let encoder = tokio::task::spawn_blocking(move || {
+            let mut writer = ChunkWriter {
+                buffer: Vec::with_capacity(CHUNK),
+                sender,
+                len: 0,
+            };
+            object.encode_into(&mut writer)?;
+            writer.finish()
+        });
+        let mut index = 0u32;
+        let mut group = Batch::new();
+        while let Some(chunk) = receiver.recv().await {
+            group.put(OBJECT_CHUNKS, chunk_key(id, index), chunk);
+            index += 1;
+            if group.len() == CHUNKS_PER_COMMIT {
+                self.committer
+                    .commit(std::mem::take(&mut group))
+                    .await
+                    .map_err(Error::from_storage)?;
+            }
+        }
+        batch.append(group);
+        let len = encoder.await.map_err(|e| Error::Codec {
+            message: format!("encoding object {id} panicked: {e}"),
+        })??;
+        Ok((len, index))
+    }
+
+    /// Stores `value` as a new object now (outside any task).
+    pub(crate) async fn put_now<T: TaskValue>(&self, value: T) -> Result<ObjectId> {
+        let id = ObjectId::new();
+        self.stage_ready(id, erase(value));
+        let result = async {
+            let batch = self.persist(&[id]).await?;
+            self.committer
+                .commit(batch)
+                .await
+                .map_err(Error::from_storage)
+        }
+        .await;
+        self.discard(&[id]);
+        result.map(|()| id)
+    }
+
+    /// Records that workflow `workflow` refers to `refs`.
+    pub(crate) fn own(batch: &mut Batch, workflow: &str, refs: &[ObjectId]) {
+        for id in refs {
+            batch.put(
+                WORKFLOW_OBJECTS,
+                KeyBuilder::new().str(workflow).bytes(&id.0).build(),
+                Vec::new(),
+            );
+            batch.put(
+                OBJECT_OWNERS,
+                KeyBuilder::new().bytes(&id.0).str(workflow).build(),
+                Vec::new(),
+            );
+        }
+    }
+
+    /// Adds to `batch` the removal of `workflow`'s references and of every object that no
+    /// other workflow refers to.
+    pub(crate) async fn disown_all(&self, workflow: &str, batch: &mut Batch) -> Result<()> {
+        let prefix = KeyBuilder::new().str(workflow).build();
+        for (key, _) in self.store.scan_prefix(WORKFLOW_OBJECTS, &prefix).await? {
+            let Some(raw) = key
+                .get(prefix.len()..)
+                .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            else {
+                continue;
+            };
+            let id = ObjectId(raw);
+            batch.delete(WORKFLOW_OBJECTS, key);
+            let own_key = KeyBuilder::new().bytes(&id.0).str(workflow).build();
+            let owners = self.store.scan_prefix(OBJECT_OWNERS, &id.0).await?;
+            if owners.iter().all(|(owner, _)| *owner == own_key) {
+                for (chunk, _) in self.store.scan_prefix(OBJECT_CHUNKS, &id.0).await? {
+                    batch.delete(OBJECT_CHUNKS, chunk);
+                }
+                batch.delete(OBJECTS, id.0.to_vec());
+                self.cache().remove(id);
+            }
+            batch.delete(OBJECT_OWNERS, own_key);
+        }
+        Ok(())
+    }
+}
+
+fn chunk_key(id: ObjectId, index: u32) -> Vec<u8> {
+    KeyBuilder::with_capacity(20)
+        .bytes(&id.0)
+        .u32(index)
+        .build()
+}
+
+fn remote_failed(id: ObjectId, why: &str) -> Error {
+    Error::Codec {
+        message: format!("object {id} has no value: the remote task computing it failed: {why}"),
+    }
+}
+
+fn corrupt_object(id: ObjectId, reason: &str) -> Error {
+    Error::Corrupt {
+        keyspace: OBJECT_CHUNKS.name(),
+        key: id.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Cuts an encoding into chunks and hands them to the async side.
+struct ChunkWriter {
+    buffer: Vec<u8>,
+    sender: mpsc::Sender<Vec<u8>>,
+    len: u64,
+}
+
+impl ChunkWriter {
+    fn flush_chunk(&mut self) -> std::io::Result<()> {
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        self.sender
+            .blocking_send(chunk)
+            .map_err(|_| std::io::Error::other("the object store stopped"))
+    }
+
+    fn finish(mut self) -> Result<u64> {
+        if !self.buffer.is_empty() || self.len == 0 {
+            self.flush_chunk().map_err(|e| Error::Codec {
+                message: e.to_string(),
+            })?;
+        }
+        Ok(self.len)
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, mut data: &[u8]) -> std::io::Result<usize> {
+        let written = data.len();
+        while !data.is_empty() {
+            let room = CHUNK - self.buffer.len();
+            let (now, rest) = data.split_at(room.min(data.len()));
+            self.buffer.extend_from_slice(now);
+            data = rest;
+            if self.buffer.len() == CHUNK {
+                self.flush_chunk()?;
+            }
+        }
+        self.len += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
