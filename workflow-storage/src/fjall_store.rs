@@ -292,10 +292,20 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
             .ok_or(StorageError::Closed)?;
-        let persisted = open
-            .db
-            .persist(PersistMode::SyncAll)
+        // Flushing the memtables into tables leaves nothing in the journal for the next open to
+        // replay into memory.
+        let flushed = open
+            .handles
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .try_for_each(|handle| handle.rotate_memtable_and_wait())
             .map_err(|e| map_error(&self.path, e));
+        let persisted = flushed.and_then(|()| {
+            open.db
+                .persist(PersistMode::SyncAll)
+                .map_err(|e| map_error(&self.path, e))
+        });
         // Dropping the database stops and joins fjall's workers; the folder's lock file is
         // shared by the database and every keyspace handle, and is unlocked when the last of
         // them (all owned by `open`) is dropped, before this returns.

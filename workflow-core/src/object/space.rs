@@ -197,25 +197,25 @@ impl ObjectSpace {
         decode(OBJECTS, &id.0, &bytes)
     }
 
+    /// Appends the chunks of object `id` to `out`, one chunk read at a time.
     async fn read_chunks(&self, id: ObjectId, head: &ObjectHead, out: &mut Vec<u8>) -> Result<()> {
         let start = out.len();
         out.reserve(head.len as usize);
-        let chunks = self.store.scan_prefix(OBJECT_CHUNKS, &id.0).await?;
-        for (index, (key, bytes)) in chunks.iter().enumerate() {
-            if key.get(16..) != Some(&(index as u32).to_be_bytes()[..]) {
-                return Err(corrupt_object(id, &format!("chunk {index} is missing")));
-            }
-            out.extend_from_slice(bytes);
+        for index in 0..head.chunks {
+            let chunk = self
+                .store
+                .get(OBJECT_CHUNKS, &chunk_key(id, index))
+                .await?
+                .ok_or_else(|| corrupt_object(id, &format!("chunk {index} is missing")))?;
+            out.extend_from_slice(&chunk);
         }
-        if chunks.len() != head.chunks as usize || (out.len() - start) as u64 != head.len {
+        let read = (out.len() - start) as u64;
+        if read != head.len {
             return Err(corrupt_object(
                 id,
                 &format!(
-                    "{} chunks and {} bytes stored, {} and {} expected",
-                    chunks.len(),
-                    out.len() - start,
-                    head.chunks,
-                    head.len
+                    "{read} bytes stored in {} chunks, {} expected",
+                    head.chunks, head.len
                 ),
             ));
         }
@@ -228,10 +228,13 @@ impl ObjectSpace {
         if head.fingerprint != fingerprint::<T>() {
             return Err(wrong_type(id, &head.type_name, &short_type_name::<T>()));
         }
-        let mut bytes = Vec::new();
-        self.read_chunks(id, &head, &mut bytes).await?;
-        let value: T = decode_value(&bytes, &format!("object {id}"))?;
-        drop(bytes);
+        let value: T = if head.chunks <= 1 {
+            let mut bytes = Vec::new();
+            self.read_chunks(id, &head, &mut bytes).await?;
+            decode_value(&bytes, &format!("object {id}"))?
+        } else {
+            self.decode_streaming(id, &head).await?
+        };
         let object = erase(value);
         self.cache().insert(
             id,
@@ -241,6 +244,65 @@ impl ObjectSpace {
             },
         );
         Ok(object)
+    }
+
+    /// Decodes a large object while its chunks are read, so that its encoding is never held
+    /// whole beside its value.
+    async fn decode_streaming<T: TaskValue>(&self, id: ObjectId, head: &ObjectHead) -> Result<T> {
+        let (sender, receiver) = mpsc::channel::<Result<Vec<u8>>>(4);
+        let store = self.store.clone();
+        let chunks = head.chunks;
+        let reader_task = tokio::spawn(async move {
+            for index in 0..chunks {
+                let chunk = store
+                    .get(OBJECT_CHUNKS, &chunk_key(id, index))
+                    .await
+                    .map_err(Error::from)
+                    .and_then(|c| {
+                        c.ok_or_else(|| corrupt_object(id, &format!("chunk {index} is missing")))
+                    });
+                let failed = chunk.is_err();
+                if sender.send(chunk).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let len = head.len;
+        let decoded = tokio::task::spawn_blocking(move || {
+            let mut reader = ChunkReader {
+                receiver,
+                chunk: Vec::new(),
+                at: 0,
+                read: 0,
+                error: None,
+            };
+            // Room for the largest string or byte field; pages never written stay unmapped.
+            let mut scratch = vec![0u8; len as usize];
+            let decoded =
+                postcard::from_io::<T, _>((&mut reader, &mut scratch[..])).map(|(value, _)| value);
+            if let Some(error) = reader.error.take() {
+                return Err(error);
+            }
+            match decoded {
+                Ok(value) if reader.read == len => Ok(value),
+                Ok(_) => Err(corrupt_object(
+                    id,
+                    &format!("{} of {len} bytes decoded", reader.read),
+                )),
+                Err(e) => Err(Error::Codec {
+                    message: format!(
+                        "object {id}: cannot decode a `{}`: {e}",
+                        short_type_name::<T>()
+                    ),
+                }),
+            }
+        })
+        .await
+        .map_err(|e| Error::Codec {
+            message: format!("decoding object {id} panicked: {e}"),
+        })?;
+        reader_task.abort();
+        decoded
     }
 
     /// Stores the staged objects among `refs`: large ones now, in chunks; small ones (and
@@ -381,6 +443,38 @@ fn corrupt_object(id: ObjectId, reason: &str) -> Error {
         keyspace: OBJECT_CHUNKS.name(),
         key: id.to_string(),
         reason: reason.to_string(),
+    }
+}
+
+/// Reads an object's chunks, as the async side fetches them, for a blocking decoder.
+struct ChunkReader {
+    receiver: mpsc::Receiver<Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+    read: u64,
+    error: Option<Error>,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.receiver.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Some(Err(error)) => {
+                    self.error = Some(error);
+                    return Err(std::io::Error::other("a chunk could not be read"));
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.at);
+        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        self.read += n as u64;
+        Ok(n)
     }
 }
 
