@@ -98,6 +98,26 @@ fn levels(runs: &str) -> Dag<u64> {
     level::bind(runs, 0)
 }
 
+#[task]
+fn make_object(runs: String) -> ObjectRef<String> {
+    record_run(&runs, "make_object");
+    workflow::put("made before the crash".repeat(100_000))
+}
+
+#[task]
+async fn read_object(runs: String, text: ObjectRef<String>) -> workflow::Result<usize> {
+    record_run(&runs, "read_object");
+    let len = text.get().await?.len();
+    if is_child() {
+        std::future::pending::<()>().await;
+    }
+    Ok(len)
+}
+
+fn object_flow(runs: &str) -> Dag<usize> {
+    read_object::bind(runs, make_object::bind(runs))
+}
+
 #[task(max_retries = 2)]
 fn doomed(runs: String) -> u64 {
     record_run(&runs, "doomed");
@@ -275,6 +295,26 @@ async fn crash_sigkill_mid_continuation_chain() -> workflow::Result<()> {
         );
     }
     assert_eq!(engine.task_output::<u64>("levels", "level_30").await?, 100);
+    engine.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_sigkill_after_an_object_is_checkpointed() -> workflow::Result<()> {
+    if is_child() {
+        child_runs("object-flow", object_flow).await;
+    }
+    let scenario = Scenario::new();
+    let mut child = scenario.spawn_child("crash_sigkill_after_an_object_is_checkpointed", "sync");
+    // `read_object` starts only once `make_object`'s output, and its object, are stored.
+    scenario.wait_for(|counts| counts.contains_key("read_object"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let engine = Engine::open(&scenario.store).await?;
+    assert_eq!(engine.resume::<usize>("object-flow").await?, 2_100_000);
+    let counts = run_counts(&scenario.runs);
+    assert_eq!(counts["make_object"], 1, "{counts:?}");
+    assert_eq!(counts["read_object"], 2, "{counts:?}");
     engine.close().await
 }
 

@@ -69,6 +69,24 @@ fn fallible_step(i: u64, fail_at: u64) -> Result<Flow<u64>, String> {
 }
 
 #[task]
+fn double(x: u64) -> u64 {
+    x * 2
+}
+
+#[task]
+fn exponential(level: u64, value: u64, fail_at: u64) -> Result<Flow<u64>, String> {
+    if level == fail_at {
+        return Err(format!("level {level} failed"));
+    }
+    let next = double::bind(value).task_id(format!("double-{level}"));
+    Ok(workflow::continuation(exponential::bind(
+        level + 1,
+        next,
+        fail_at,
+    )))
+}
+
+#[task]
 fn describe(result: Result<u64, TaskError>) -> String {
     match result {
         Ok(v) => format!("ok {v}"),
@@ -145,6 +163,30 @@ async fn flow_failure_inside_a_continuation_fails_the_workflow() -> workflow::Re
     assert!(matches!(
         engine.task_output::<u64>("fail-chain", "step-4").await,
         Err(Error::TaskFailed { .. })
+    ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn flow_exponential_fail_keeps_the_last_successful_output() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    let result = engine.run("exponential", exponential::bind(0, 1, 5)).await;
+    assert!(
+        matches!(result, Err(Error::TaskFailed { .. })),
+        "{result:?}"
+    );
+    // Each level doubled the value before continuing; the last one that ran is readable.
+    assert_eq!(
+        engine.task_output::<u64>("exponential", "double-4").await?,
+        32
+    );
+    assert_eq!(
+        engine.task_output::<u64>("exponential", "double-0").await?,
+        2
+    );
+    assert!(matches!(
+        engine.task_output::<u64>("exponential", "double-5").await,
+        Err(Error::NotFound { .. })
     ));
     Ok(())
 }
