@@ -61,6 +61,10 @@ struct Shared {
     commit_lock: Mutex<()>,
 }
 
+/// How much a keyspace buffers in memory before flushing to a table: small, so that a long
+/// workflow's records do not pile up in memory across the engine's keyspaces.
+const MEMTABLE_BYTES: u64 = 8 << 20;
+
 struct Open {
     db: fjall::Database,
     /// The store's folder, for error messages.
@@ -334,7 +338,9 @@ impl Open {
         // `Keyspace::new` guarantees a name fjall accepts (1 to 255 bytes).
         let handle = self
             .db
-            .keyspace(name, KeyspaceCreateOptions::default)
+            .keyspace(name, || {
+                KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+            })
             .map_err(|e| map_error(&self.path, e))?;
         self.handles
             .write()

@@ -3,6 +3,7 @@
 
 mod graph;
 mod settle;
+mod tasks;
 
 use std::{
     collections::HashMap,
@@ -28,7 +29,6 @@ use crate::{
     launch::{Launch, StepResult},
     lower::TaskIds,
     records::{encode, now_us, step_key, AttemptRecord, WorkflowRecord, ATTEMPTS, WORKFLOWS},
-    registry::TaskRegistration,
     task_error::FailureKind,
     Error, Result, TaskError, WorkflowStatus,
 };
@@ -78,7 +78,7 @@ pub(crate) struct Driver {
     id: Arc<str>,
     record: WorkflowRecord,
     steps: Vec<crate::records::StepRecord>,
-    tasks: Vec<TaskRegistration>,
+    tasks: tasks::StepTasks,
     /// Outputs (dropped once every dependent took them) and continuation pointers.
     results: Vec<Option<StepResult>>,
     /// Whether each step's output is settled, whether or not it is still held in `results`.
@@ -126,13 +126,22 @@ impl Driver {
                 first_start[s] = attempt.first_start_us;
             }
         }
-        let done = launch.results.iter().map(is_available).collect();
+        let done: Vec<bool> = launch.results.iter().map(is_available).collect();
+        let mut launch = launch;
+        for (record, result) in launch.steps.iter_mut().zip(&launch.results) {
+            if result.is_some() {
+                // Settled or continued: only its id, parent and options are read again.
+                record.inputs = Vec::new();
+                record.task = String::new();
+                record.options.metadata = None;
+            }
+        }
         let ids = TaskIds::of(launch.steps.iter().map(|step| step.task_id.as_str()));
         Ok(Driver {
             id: launch.id,
             record: launch.record,
             steps: launch.steps,
-            tasks: launch.tasks,
+            tasks: tasks::StepTasks::new(launch.tasks),
             results: launch.results,
             done,
             ids,
@@ -355,7 +364,7 @@ impl Driver {
         };
         let options = &self.steps[s].options;
         let spec = AttemptSpec {
-            task: self.tasks[s],
+            task: *self.tasks.get(s),
             args,
             context: TaskContext {
                 workflow_id: self.id.clone(),

@@ -59,7 +59,7 @@ impl Driver {
             if step == root || self.steps[s].options.checkpoint || forwarded {
                 let outcome = match &result {
                     StepResult::Value(bytes) => StepOutcome::Value {
-                        fingerprint: (self.tasks[s].output_fingerprint)(),
+                        fingerprint: (self.tasks.get(s).output_fingerprint)(),
                         bytes: bytes.to_vec(),
                     },
                     StepResult::Caught(error) => StepOutcome::Caught(error.clone()),
@@ -82,6 +82,12 @@ impl Driver {
             }
             self.results[s] = Some(result);
             self.done[s] = true;
+            // A settled step's inputs and names are in the store; keep only what failures
+            // and continuations still read (its id, parent and options).
+            let record = &mut self.steps[s];
+            record.inputs = Vec::new();
+            record.task = String::new();
+            record.options.metadata = None;
             for &d in &self.graph.dependents[s] {
                 let unmet = &mut self.graph.unmet[d as usize];
                 *unmet -= 1;
