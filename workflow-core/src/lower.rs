@@ -12,7 +12,7 @@ use crate::{
     object::ObjectId,
     records::{InputRecord, StepOptions, StepRecord},
     registry::TaskRegistration,
-    value::{fingerprint, short_type_name},
+    value::{fingerprint, short_type_name, stable_hash},
     Error, Result,
 };
 
@@ -137,9 +137,12 @@ fn collect_input_refs(inputs: &[Input], refs: &mut Vec<ObjectId>) {
 
 /// The task ids taken in a workflow: the given id or the function's name, and for repeats
 /// `_1`, `_2`, ... in the order nodes are lowered (build order within one graph).
+///
+/// Ids taken are kept as 64-bit hashes, 8 bytes each however long the workflow runs: a
+/// (vanishingly rare) collision only makes a free id look taken, so ids stay unique.
 #[derive(Default)]
 pub(crate) struct TaskIds {
-    used: HashSet<String>,
+    used: HashSet<u64>,
     next_suffix: HashMap<String, u32>,
 }
 
@@ -147,20 +150,23 @@ impl TaskIds {
     /// The ids of an existing step table.
     pub(crate) fn of<'a>(ids: impl IntoIterator<Item = &'a str>) -> TaskIds {
         TaskIds {
-            used: ids.into_iter().map(str::to_string).collect(),
+            used: ids
+                .into_iter()
+                .map(|id| stable_hash(id.as_bytes()))
+                .collect(),
             next_suffix: HashMap::new(),
         }
     }
 
     fn assign(&mut self, base: &str) -> String {
-        if self.used.insert(base.to_string()) {
+        if self.used.insert(stable_hash(base.as_bytes())) {
             return base.to_string();
         }
         let suffix = self.next_suffix.entry(base.to_string()).or_insert(1);
         loop {
             let candidate = format!("{base}_{suffix}");
             *suffix += 1;
-            if self.used.insert(candidate.clone()) {
+            if self.used.insert(stable_hash(candidate.as_bytes())) {
                 return candidate;
             }
         }

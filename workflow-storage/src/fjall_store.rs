@@ -63,7 +63,7 @@ struct Shared {
 
 /// How much a keyspace buffers in memory before flushing to a table: small, so that a long
 /// workflow's records do not pile up in memory across the engine's keyspaces.
-const MEMTABLE_BYTES: u64 = 8 << 20;
+const MEMTABLE_BYTES: u64 = 16 << 20;
 
 struct Open {
     db: fjall::Database,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::StepMeta;
 use crate::{
     attempt::{ArgPart, Args},
     launch::StepResult,
@@ -170,13 +171,13 @@ impl Graph {
 /// without knowing their types. Objects passed as values are read when the attempt starts.
 pub(crate) fn assemble_args(
     step: &StepRecord,
-    steps: &[StepRecord],
+    meta: &[StepMeta],
     results: &[Option<StepResult>],
 ) -> Result<Args> {
     let mut parts = Vec::new();
     let mut out = Vec::new();
     for input in &step.inputs {
-        append_input(input, steps, results, &mut out, &mut parts)?;
+        append_input(input, meta, results, &mut out, &mut parts)?;
     }
     if parts.is_empty() {
         return Ok(Args::Ready(out.into()));
@@ -187,21 +188,25 @@ pub(crate) fn assemble_args(
 
 fn append_input(
     input: &InputRecord,
-    steps: &[StepRecord],
+    meta: &[StepMeta],
     results: &[Option<StepResult>],
     out: &mut Vec<u8>,
     parts: &mut Vec<ArgPart>,
 ) -> Result<()> {
     match input {
         InputRecord::Value(bytes) => out.extend_from_slice(bytes),
-        InputRecord::Step(i) => append_output(*i as usize, steps, results, out)?,
+        InputRecord::Step(i) => {
+            let i = *i as usize;
+            append_output(i, meta[i].catch, results, out)?
+        }
         InputRecord::Object { id, fingerprint } => {
             parts.push(ArgPart::Bytes(std::mem::take(out)));
             parts.push(ArgPart::Object(ObjectId(*id), *fingerprint));
         }
         InputRecord::StepObject { step, fingerprint } => {
             let mut reference = Vec::new();
-            append_output(*step as usize, steps, results, &mut reference)?;
+            let i = *step as usize;
+            append_output(i, meta[i].catch, results, &mut reference)?;
             let id: ObjectId = decode_value(&reference, "an object reference")?;
             parts.push(ArgPart::Bytes(std::mem::take(out)));
             parts.push(ArgPart::Object(id, *fingerprint));
@@ -212,7 +217,7 @@ fn append_input(
             })?;
             out.extend_from_slice(&length);
             for item in items {
-                append_input(item, steps, results, out, parts)?;
+                append_input(item, meta, results, out, parts)?;
             }
         }
     }
@@ -222,11 +227,10 @@ fn append_input(
 /// Step `i`'s output as its dependents see it: wrapped in `Ok`/`Err` under `catch_errors`.
 pub(crate) fn append_output(
     i: usize,
-    steps: &[StepRecord],
+    caught: bool,
     results: &[Option<StepResult>],
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let caught = steps[i].options.catch_errors;
     match (&results[i], caught) {
         (Some(StepResult::Value(bytes)), false) => out.extend_from_slice(bytes),
         (Some(StepResult::Value(bytes)), true) => {
@@ -240,7 +244,7 @@ pub(crate) fn append_output(
         (Some(StepResult::Caught(_)), false) | (Some(StepResult::Continued(_)), _) | (None, _) => {
             return Err(Error::Corrupt {
                 keyspace: "results",
-                key: steps[i].task_id.clone(),
+                key: format!("step {i}"),
                 reason: "the output of this step is missing".to_string(),
             })
         }

@@ -28,7 +28,9 @@ use crate::{
     context::TaskContext,
     launch::{Launch, StepResult},
     lower::TaskIds,
-    records::{encode, now_us, step_key, AttemptRecord, WorkflowRecord, ATTEMPTS, WORKFLOWS},
+    records::{
+        encode, now_us, step_key, AttemptRecord, StepRecord, WorkflowRecord, ATTEMPTS, WORKFLOWS,
+    },
     task_error::FailureKind,
     Error, Result, TaskError, WorkflowStatus,
 };
@@ -71,13 +73,34 @@ pub(crate) enum AfterCommit {
     Stop(Finish),
 }
 
+/// What the driver keeps of every step once its record is dropped.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StepMeta {
+    pub(crate) parent: Option<u32>,
+    pub(crate) catch: bool,
+    pub(crate) checkpoint: bool,
+}
+
+impl StepMeta {
+    fn of(record: &StepRecord) -> StepMeta {
+        StepMeta {
+            parent: record.parent,
+            catch: record.options.catch_errors,
+            checkpoint: record.options.checkpoint,
+        }
+    }
+}
+
 /// The longest wait between two retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub(crate) struct Driver {
     id: Arc<str>,
     record: WorkflowRecord,
-    steps: Vec<crate::records::StepRecord>,
+    /// The records of steps still to settle; `None` once settled or continued.
+    records: Vec<Option<Box<StepRecord>>>,
+    /// What is still read of every step.
+    meta: Vec<StepMeta>,
     tasks: tasks::StepTasks,
     /// Outputs (dropped once every dependent took them) and continuation pointers.
     results: Vec<Option<StepResult>>,
@@ -127,20 +150,20 @@ impl Driver {
             }
         }
         let done: Vec<bool> = launch.results.iter().map(is_available).collect();
-        let mut launch = launch;
-        for (record, result) in launch.steps.iter_mut().zip(&launch.results) {
-            if result.is_some() {
-                // Settled or continued: only its id, parent and options are read again.
-                record.inputs = Vec::new();
-                record.task = String::new();
-                record.options.metadata = None;
-            }
-        }
         let ids = TaskIds::of(launch.steps.iter().map(|step| step.task_id.as_str()));
+        let meta = launch.steps.iter().map(StepMeta::of).collect();
+        // A settled or continued step's record is not read again.
+        let records = launch
+            .steps
+            .into_iter()
+            .zip(&launch.results)
+            .map(|(record, result)| result.is_none().then(|| Box::new(record)))
+            .collect();
         Ok(Driver {
             id: launch.id,
             record: launch.record,
-            steps: launch.steps,
+            records,
+            meta,
             tasks: tasks::StepTasks::new(launch.tasks),
             results: launch.results,
             done,
@@ -319,7 +342,7 @@ impl Driver {
         let mut exhausted = Vec::new();
         for step in steps {
             let s = step as usize;
-            if self.attempts[s] > self.steps[s].options.max_retries {
+            if self.attempts[s] > self.record(s)?.options.max_retries {
                 // Every allowed attempt was started, and the last one died with its process.
                 exhausted.push(step);
                 continue;
@@ -356,19 +379,20 @@ impl Driver {
         let args = match &self.args[s] {
             Some(args) => args.clone(),
             None => {
-                let args = Arc::new(assemble_args(&self.steps[s], &self.steps, &self.results)?);
+                let args = Arc::new(assemble_args(self.record(s)?, &self.meta, &self.results)?);
                 self.args[s] = Some(args.clone());
                 self.release_inputs(s);
                 args
             }
         };
-        let options = &self.steps[s].options;
+        let record = self.record(s)?;
+        let options = &record.options;
         let spec = AttemptSpec {
             task: *self.tasks.get(s),
             args,
             context: TaskContext {
                 workflow_id: self.id.clone(),
-                task_id: self.steps[s].task_id.as_str().into(),
+                task_id: record.task_id.as_str().into(),
                 attempt: self.attempts[s],
                 workflow_canceled: self.canceled.clone(),
                 deadline: options
@@ -389,7 +413,10 @@ impl Driver {
 
     /// Drops outputs that every dependent has taken.
     fn release_inputs(&mut self, s: usize) {
-        for input in input_steps(&self.steps[s]) {
+        let Some(inputs) = self.records[s].as_deref().map(input_steps) else {
+            return;
+        };
+        for input in inputs {
             let i = input as usize;
             self.graph.consumers_left[i] = self.graph.consumers_left[i].saturating_sub(1);
             if self.graph.consumers_left[i] == 0
@@ -427,6 +454,15 @@ impl Driver {
             self.record.end_us = Some(now_us());
         }
         self.put_record(batch)
+    }
+
+    /// The record of a step that has not settled yet.
+    fn record(&self, s: usize) -> Result<&StepRecord> {
+        self.records[s].as_deref().ok_or_else(|| Error::Corrupt {
+            keyspace: "steps",
+            key: format!("{} step {s}", self.id),
+            reason: "the step settled already".to_string(),
+        })
     }
 
     fn put_record(&self, batch: &mut Batch) -> Result<()> {

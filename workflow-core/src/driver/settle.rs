@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use workflow_storage::Batch;
 
-use super::{AfterCommit, Driver, DriverEvent, Finish, Output, MAX_BACKOFF};
+use super::{AfterCommit, Driver, DriverEvent, Finish, Output, StepMeta, MAX_BACKOFF};
 use crate::{
     dag::Node,
     driver::graph::append_output,
@@ -56,7 +56,7 @@ impl Driver {
             if self.done[s] {
                 continue;
             }
-            if step == root || self.steps[s].options.checkpoint || forwarded {
+            if step == root || self.meta[s].checkpoint || forwarded {
                 let outcome = match &result {
                     StepResult::Value(bytes) => StepOutcome::Value {
                         fingerprint: (self.tasks.get(s).output_fingerprint)(),
@@ -82,12 +82,8 @@ impl Driver {
             }
             self.results[s] = Some(result);
             self.done[s] = true;
-            // A settled step's inputs and names are in the store; keep only what failures
-            // and continuations still read (its id, parent and options).
-            let record = &mut self.steps[s];
-            record.inputs = Vec::new();
-            record.task = String::new();
-            record.options.metadata = None;
+            // A settled step's record is in the store; only its meta is read again.
+            self.records[s] = None;
             for &d in &self.graph.dependents[s] {
                 let unmet = &mut self.graph.unmet[d as usize];
                 *unmet -= 1;
@@ -98,7 +94,7 @@ impl Driver {
             root_done |= step == root;
             if let Some(waiters) = self.graph.waiters.remove(&step) {
                 let mut view = Vec::new();
-                append_output(s, &self.steps, &self.results, &mut view)?;
+                append_output(s, self.meta[s].catch, &self.results, &mut view)?;
                 let view: Arc<[u8]> = view.into();
                 work.extend(
                     waiters
@@ -120,7 +116,7 @@ impl Driver {
     ) -> Result<Option<Finish>> {
         let s = step as usize;
         self.args[s] = None;
-        let offset = self.steps.len() as u32;
+        let offset = self.records.len() as u32;
         let lowered = lower_nodes(node, offset, Some(step), &mut self.ids)?;
         let next = lowered.root;
         let mut batch = Batch::new();
@@ -133,20 +129,27 @@ impl Driver {
             );
         }
         let ready = self.graph.extend(&lowered.steps, offset);
-        let count = lowered.steps.len();
-        self.steps.extend(lowered.steps);
+        self.meta.extend(lowered.steps.iter().map(StepMeta::of));
+        self.records.extend(
+            lowered
+                .steps
+                .into_iter()
+                .map(|record| Some(Box::new(record))),
+        );
         self.tasks.extend(lowered.tasks);
-        self.results.resize(self.steps.len(), None);
-        self.done.resize(self.steps.len(), false);
-        self.attempts.resize(self.steps.len(), 0);
-        self.first_start.resize(self.steps.len(), 0);
-        self.args.resize(self.steps.len(), None);
-        debug_assert_eq!(self.steps.len(), offset as usize + count);
+        let count = self.records.len();
+        self.results.resize(count, None);
+        self.done.resize(count, false);
+        self.attempts.resize(count, 0);
+        self.first_start.resize(count, 0);
+        self.args.resize(count, None);
+        // Its output now comes from the continuation: its record is not read again.
+        self.records[s] = None;
 
         // Who waits for the new level: a step that catches errors settles on its own first;
         // otherwise those waiting for `step` move to the new level, and `step` joins them only
         // if something else needs its output.
-        let catches = self.steps[s].options.catch_errors;
+        let catches = self.meta[s].catch;
         let mut waiters = if catches {
             Vec::new()
         } else {
@@ -164,7 +167,7 @@ impl Driver {
         self.results[s] = Some(StepResult::Continued(next));
         self.graph.waiters.insert(next, waiters);
 
-        self.record.step_count = self.steps.len() as u32;
+        self.record.step_count = self.records.len() as u32;
         self.put_record(&mut batch)?;
         self.begin(ready, batch)?;
         Ok(None)
@@ -194,7 +197,8 @@ impl Driver {
         message: String,
     ) -> Result<Option<Finish>> {
         let s = step as usize;
-        let options = &self.steps[s].options;
+        let record = self.record(s)?;
+        let options = &record.options;
         let attempts = self.attempts[s];
         // Panics and lost processes are retried; errors and timeouts only with `retry_errors`.
         let retryable = match kind {
@@ -205,7 +209,7 @@ impl Driver {
         if retryable && attempts <= options.max_retries {
             tracing::debug!(
                 workflow.id = %self.id,
-                task.id = %self.steps[s].task_id,
+                task.id = %record.task_id,
                 attempt = attempts,
                 %message,
                 "retrying task"
@@ -235,7 +239,7 @@ impl Driver {
         let mut at = Some(step);
         while let Some(candidate) = at {
             let c = candidate as usize;
-            if self.steps[c].options.catch_errors {
+            if self.meta[c].catch {
                 self.args[c] = None;
                 let mut batch = Batch::new();
                 let mut ready = Vec::new();
@@ -252,9 +256,12 @@ impl Driver {
                 }
                 return Ok(());
             }
-            at = self.steps[c].parent;
+            at = self.meta[c].parent;
         }
-        let task_id = self.steps[step as usize].task_id.clone();
+        let task_id = match self.records[step as usize].as_deref() {
+            Some(record) => record.task_id.clone(),
+            None => format!("step {step}"),
+        };
         tracing::debug!(workflow.id = %self.id, task.id = %task_id, %error, "task failed");
         self.record.failure = Some(Failure {
             task_id: task_id.clone(),
@@ -271,7 +278,7 @@ impl Driver {
     pub(super) fn finish_successful(&mut self, mut batch: Batch) -> Result<()> {
         let root = self.record.root as usize;
         let mut output = Vec::new();
-        append_output(root, &self.steps, &self.results, &mut output)?;
+        append_output(root, self.meta[root].catch, &self.results, &mut output)?;
         self.stop_with_batch(&mut batch, WorkflowStatus::Successful)?;
         let output = Output {
             bytes: output,

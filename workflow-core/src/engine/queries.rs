@@ -391,7 +391,7 @@ impl Shared {
             StepOutcome::Continued { .. } => return Err(missing()),
         };
         let mut bytes = Vec::new();
-        append_output(0, std::slice::from_ref(&step), &[Some(result)], &mut bytes)?;
+        append_output(0, step.options.catch_errors, &[Some(result)], &mut bytes)?;
         Ok(Output {
             bytes,
             fingerprint: record.output_fingerprint,
