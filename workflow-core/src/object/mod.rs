@@ -1,6 +1,7 @@
 //! Objects: values passed by reference, checkpointed once and read from a shared cache.
 
 mod cache;
+mod chunks;
 mod collect;
 mod object_ref;
 mod remote;
