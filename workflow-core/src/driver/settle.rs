@@ -65,17 +65,7 @@ impl Driver {
                     StepResult::Caught(error) => StepOutcome::Caught(error.clone()),
                     StepResult::Continued(next) => StepOutcome::Continued { root: *next },
                 };
-                let record = ResultRecord {
-                    attempts: self.attempts[s],
-                    start_us: if self.first_start[s] == 0 {
-                        started
-                    } else {
-                        self.first_start[s]
-                    },
-                    end_us: now_us(),
-                    outcome,
-                };
-                batch.put(RESULTS, step_key(&self.id, step), encode(&record)?);
+                self.put_result(batch, step, started, outcome)?;
             } else {
                 // Not checkpointed: after a restart it runs again, with a fresh set of attempts.
                 batch.delete(ATTEMPTS, step_key(&self.id, step));
@@ -175,6 +165,17 @@ impl Driver {
 
     /// Points `step`'s stored result at continuation level `next`.
     fn put_pointer(&self, batch: &mut Batch, step: u32, next: u32, started: u64) -> Result<()> {
+        self.put_result(batch, step, started, StepOutcome::Continued { root: next })
+    }
+
+    /// Adds `step`'s checkpoint to `batch`.
+    fn put_result(
+        &self,
+        batch: &mut Batch,
+        step: u32,
+        started: u64,
+        outcome: StepOutcome,
+    ) -> Result<()> {
         let s = step as usize;
         let record = ResultRecord {
             attempts: self.attempts[s],
@@ -184,7 +185,7 @@ impl Driver {
                 self.first_start[s]
             },
             end_us: now_us(),
-            outcome: StepOutcome::Continued { root: next },
+            outcome,
         };
         batch.put(RESULTS, step_key(&self.id, step), encode(&record)?);
         Ok(())
