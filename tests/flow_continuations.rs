@@ -191,6 +191,31 @@ async fn flow_exponential_fail_keeps_the_last_successful_output() -> workflow::R
     Ok(())
 }
 
+#[task]
+fn bad_continuation() -> Flow<u64> {
+    workflow::continuation(add::bind(1, 2).task_id("not a valid id"))
+}
+
+#[tokio::test]
+async fn flow_continuation_that_cannot_be_stored_fails_its_task() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    match engine
+        .run("bad-continuation", bad_continuation::bind())
+        .await
+    {
+        Err(Error::TaskFailed { task_id, error, .. }) => {
+            assert_eq!(task_id, "bad_continuation");
+            assert!(error.message().contains("invalid id"), "{error}");
+        }
+        other => panic!("expected TaskFailed, got {other:?}"),
+    }
+    assert_eq!(
+        engine.status("bad-continuation").await?,
+        WorkflowStatus::Failed
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn flow_catch_errors_covers_the_continuation_tree() -> workflow::Result<()> {
     let engine = Engine::temporary().await?;

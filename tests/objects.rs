@@ -246,3 +246,78 @@ async fn objects_missing_corrupt_or_mistyped_are_typed_errors() -> workflow::Res
     ));
     engine.close().await
 }
+
+#[task]
+fn continue_with_object() -> Flow<usize> {
+    let text = workflow::put("carried into a continuation".to_string());
+    workflow::continuation(length::bind(text))
+}
+
+#[task]
+fn nested_objects() -> ObjectRef<Vec<ObjectRef<String>>> {
+    workflow::put(vec![workflow::put("inner".to_string())])
+}
+
+#[task]
+async fn read_nested(outer: ObjectRef<Vec<ObjectRef<String>>>) -> workflow::Result<String> {
+    let inner = outer.get().await?;
+    Ok(inner[0].get().await?.to_string())
+}
+
+#[task]
+async fn read_all(outer: Vec<ObjectRef<String>>) -> workflow::Result<usize> {
+    let mut total = 0;
+    for text in &outer {
+        total += text.get().await?.len();
+    }
+    Ok(total)
+}
+
+#[tokio::test]
+async fn objects_put_inside_a_task_that_continues() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    assert_eq!(
+        engine
+            .run("continued", continue_with_object::bind())
+            .await?,
+        27
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn objects_inside_objects_are_stored_and_kept() -> workflow::Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).await?;
+    assert_eq!(
+        engine
+            .run("nest", read_nested::bind(nested_objects::bind()))
+            .await?,
+        "inner"
+    );
+    let outer: ObjectRef<Vec<ObjectRef<String>>> =
+        engine.task_output("nest", "nested_objects").await?;
+    engine.close().await?;
+
+    let engine = Engine::open(dir.path()).await?;
+    let inner = engine.get(&outer).await?;
+    assert_eq!(*engine.get(&inner[0]).await?, "inner");
+    // Another workflow reaches the inner object only through an object of its own.
+    let holder = engine.put(inner.as_ref().clone()).await?;
+    assert_eq!(
+        engine.run("holder", read_all::bind(holder.clone())).await?,
+        5
+    );
+    engine.delete("nest").await?;
+    assert!(matches!(
+        engine.get(&outer).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(*engine.get(&inner[0]).await?, "inner");
+    engine.delete("holder").await?;
+    assert!(matches!(
+        engine.get(&inner[0]).await,
+        Err(Error::NotFound { .. })
+    ));
+    engine.close().await
+}

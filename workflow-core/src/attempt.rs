@@ -11,6 +11,7 @@ use workflow_storage::Batch;
 use crate::{
     context::{self, TaskContext},
     dag::Node,
+    lower::refs_of,
     object::{ObjectId, ObjectSpace},
     registry::{ErasedInvocation, ErasedOutcome, TaskRegistration},
     task_error::FailureKind,
@@ -21,7 +22,8 @@ pub(crate) enum AttemptResult {
     /// The encoded output, the objects it refers to, and the records of those of them made by
     /// this attempt, to commit with its checkpoint.
     Value(Vec<u8>, Vec<ObjectId>, Batch),
-    Continue(Arc<Node>),
+    /// A continuation, and the records of the objects its inputs refer to.
+    Continue(Arc<Node>, Batch),
     Failed {
         kind: FailureKind,
         message: String,
@@ -40,20 +42,42 @@ pub(crate) struct AttemptSpec {
 /// `JoinSet` catches it); a panic on the blocking pool is returned as a failure.
 pub(crate) async fn run_attempt(spec: AttemptSpec) -> AttemptResult {
     let objects = spec.context.objects.clone();
-    let staged = spec.context.staged.clone();
-    let result = match run_body(spec).await {
+    // Objects the attempt staged and no checkpoint took are dropped however it ends, even
+    // by a panic or an abort.
+    let _discard = DiscardStaged {
+        objects: objects.clone(),
+        staged: spec.context.staged.clone(),
+    };
+    match run_body(spec).await {
         AttemptResult::Value(bytes, refs, _) => match objects.persist(&refs).await {
             Ok(records) => AttemptResult::Value(bytes, refs, records),
-            Err(error) => AttemptResult::Failed {
-                kind: FailureKind::Codec,
-                message: error.to_string(),
-            },
+            Err(error) => persist_failed(error),
         },
-        other => other,
-    };
-    let staged = std::mem::take(&mut *staged.lock().unwrap_or_else(|p| p.into_inner()));
-    objects.discard(&staged);
-    result
+        AttemptResult::Continue(node, _) => match objects.persist(&refs_of(&node)).await {
+            Ok(records) => AttemptResult::Continue(node, records),
+            Err(error) => persist_failed(error),
+        },
+        failed => failed,
+    }
+}
+
+fn persist_failed(error: crate::Error) -> AttemptResult {
+    AttemptResult::Failed {
+        kind: FailureKind::Codec,
+        message: error.to_string(),
+    }
+}
+
+struct DiscardStaged {
+    objects: Arc<ObjectSpace>,
+    staged: crate::object::StagedObjects,
+}
+
+impl Drop for DiscardStaged {
+    fn drop(&mut self) {
+        let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(|p| p.into_inner()));
+        self.objects.discard(&staged);
+    }
 }
 
 /// The encoded arguments of a step: ready, or with objects still to be read.
@@ -164,7 +188,7 @@ impl From<ErasedOutcome> for AttemptResult {
     fn from(outcome: ErasedOutcome) -> Self {
         match outcome {
             ErasedOutcome::Value(bytes, refs) => AttemptResult::Value(bytes, refs, Batch::new()),
-            ErasedOutcome::Continue(node) => AttemptResult::Continue(node),
+            ErasedOutcome::Continue(node) => AttemptResult::Continue(node, Batch::new()),
             ErasedOutcome::Failed(message) => AttemptResult::Failed {
                 kind: FailureKind::Error,
                 message,

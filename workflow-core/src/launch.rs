@@ -79,6 +79,16 @@ impl Launch {
                     "steps are not numbered in order",
                 ));
             }
+            if step
+                .parent
+                .is_some_and(|parent| parent as usize >= steps.len())
+            {
+                return Err(corrupt(
+                    STEPS.name(),
+                    &key,
+                    "its parent step does not come before it",
+                ));
+            }
             tasks.push(check_task(registry, &step)?);
             steps.push(step);
         }

@@ -124,6 +124,17 @@ pub(crate) fn lower_nodes(
     })
 }
 
+/// The objects that the inputs of the graph under `root` refer to.
+pub(crate) fn refs_of(root: &Arc<Node>) -> Vec<ObjectId> {
+    let mut refs = Vec::new();
+    for node in collect_nodes(root) {
+        collect_input_refs(node.inputs(), &mut refs);
+    }
+    refs.sort_unstable();
+    refs.dedup();
+    refs
+}
+
 fn collect_input_refs(inputs: &[Input], refs: &mut Vec<ObjectId>) {
     for input in inputs {
         match input {

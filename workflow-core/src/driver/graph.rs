@@ -104,6 +104,9 @@ impl Graph {
             match &results[s] {
                 Some(StepResult::Value(_) | StepResult::Caught(_)) => {}
                 Some(StepResult::Continued(next)) => {
+                    if *next as usize >= count || *next <= step {
+                        return Err(corrupt(step, "its continuation points at no later step"));
+                    }
                     let latest = if steps[s].options.catch_errors {
                         latest_level(steps, results, *next)?
                     } else {

@@ -329,7 +329,7 @@ impl Driver {
                 ObjectSpace::own(&mut batch, &self.id, &refs);
                 self.on_success(step, started, StepResult::Value(bytes.into()), batch)
             }
-            AttemptResult::Continue(node) => self.on_continue(step, started, &node),
+            AttemptResult::Continue(node, batch) => self.on_continue(step, started, &node, batch),
             AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
         }
     }

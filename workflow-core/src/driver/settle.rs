@@ -103,21 +103,28 @@ impl Driver {
         step: u32,
         started: u64,
         node: &Arc<Node>,
+        mut batch: Batch,
     ) -> Result<Option<Finish>> {
         let s = step as usize;
-        self.args[s] = None;
         let offset = self.records.len() as u32;
-        let lowered = lower_nodes(node, offset, Some(step), &mut self.ids)?;
+        // A continuation that cannot be stored is the task's failure, not the engine's.
+        let lowered = lower_nodes(node, offset, Some(step), &mut self.ids).and_then(|lowered| {
+            for (k, record) in lowered.steps.iter().enumerate() {
+                batch.put(
+                    crate::records::STEPS,
+                    step_key(&self.id, offset + k as u32),
+                    encode(record)?,
+                );
+            }
+            Ok(lowered)
+        });
+        let lowered = match lowered {
+            Ok(lowered) => lowered,
+            Err(error) => return self.on_failure(step, FailureKind::Codec, error.to_string()),
+        };
+        self.args[s] = None;
         let next = lowered.root;
-        let mut batch = Batch::new();
         ObjectSpace::own(&mut batch, &self.id, &lowered.refs);
-        for (k, record) in lowered.steps.iter().enumerate() {
-            batch.put(
-                crate::records::STEPS,
-                step_key(&self.id, offset + k as u32),
-                encode(record)?,
-            );
-        }
         let ready = self.graph.extend(&lowered.steps, offset);
         self.meta.extend(lowered.steps.iter().map(StepMeta::of));
         self.records.extend(

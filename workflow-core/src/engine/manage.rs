@@ -194,12 +194,7 @@ impl Engine {
             }
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
-        shared.objects.disown_all(&id, &mut batch).await?;
-        shared
-            .committer
-            .commit(batch)
-            .await
-            .map_err(Error::from_storage)
+        shared.objects.disown_all(&id, batch).await
     }
 
     /// Stops running workflows (they stay `Resumable`), flushes and releases the store.

@@ -13,7 +13,7 @@ use workflow_storage::{Batch, KeyBuilder, Storage};
 use super::{
     cache::{Cache, Cached},
     chunks::{ChunkReader, ChunkWriter},
-    not_found,
+    collect_refs, not_found,
     object_ref::wrong_type,
     ObjectId,
 };
@@ -88,6 +88,8 @@ pub(crate) struct ObjectSpace {
     committer: Committer,
     pending: Mutex<HashMap<ObjectId, Pending>>,
     cache: Mutex<Cache>,
+    /// Held while a deletion decides which objects are still referred to.
+    ownership: tokio::sync::Mutex<()>,
 }
 
 impl ObjectSpace {
@@ -97,6 +99,7 @@ impl ObjectSpace {
             committer,
             pending: Mutex::default(),
             cache: Mutex::new(Cache::new(cache_bytes)),
+            ownership: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -306,17 +309,20 @@ impl ObjectSpace {
         decoded
     }
 
-    /// Stores the staged objects among `refs`: large ones now, in chunks; small ones (and
-    /// every object's head) into the returned batch, which must be committed with, or
-    /// before, the checkpoint that refers to them.
+    /// Stores the staged objects among `refs`, and those they refer to: large ones now, in
+    /// chunks; small ones (and every object's head) into the returned batch, which must be
+    /// committed with, or before, the checkpoint that refers to them. An object that refers to
+    /// others is recorded as their owner, so that deleting one workflow keeps what another
+    /// still reaches.
     pub(crate) async fn persist(&self, refs: &[ObjectId]) -> Result<Batch> {
         let mut batch = Batch::new();
-        for &id in refs {
+        let mut work: Vec<ObjectId> = refs.to_vec();
+        while let Some(id) = work.pop() {
             let Some(object) = self.staged(id).await else {
                 continue; // stored already
             };
             let object = object?;
-            let (len, chunks) = self.write_chunks(id, object.clone(), &mut batch).await?;
+            let (len, chunks, nested) = self.write_chunks(id, object.clone(), &mut batch).await?;
             let head = ObjectHead {
                 fingerprint: object.fingerprint(),
                 type_name: object.type_name(),
@@ -324,19 +330,23 @@ impl ObjectSpace {
                 chunks,
             };
             batch.put(OBJECTS, id.0.to_vec(), encode(&head)?);
+            ObjectSpace::own(&mut batch, &object_owner(id), &nested);
             self.cache().insert(id, Cached { object, size: len });
+            self.pending().remove(&id);
+            work.extend(nested);
         }
         Ok(batch)
     }
 
     /// Encodes `object` into chunks on the blocking pool; all but the last few are committed
-    /// as they come, the rest go into `batch`.
+    /// as they come, the rest go into `batch`. Returns its length, its chunk count and the
+    /// objects it refers to. If it fails, the chunks already written are removed.
     async fn write_chunks(
         &self,
         id: ObjectId,
         object: Arc<dyn ErasedObject>,
         batch: &mut Batch,
-    ) -> Result<(u64, u32)> {
+    ) -> Result<(u64, u32, Vec<ObjectId>)> {
         let (sender, mut receiver) = mpsc::channel::<Vec<u8>>(CHUNKS_PER_COMMIT);
         let encoder = tokio::task::spawn_blocking(move || {
             let mut writer = ChunkWriter {
@@ -344,26 +354,44 @@ impl ObjectSpace {
                 sender,
                 len: 0,
             };
-            object.encode_into(&mut writer)?;
-            writer.finish()
+            let (encoded, nested) = collect_refs(|| object.encode_into(&mut writer));
+            encoded?;
+            Ok::<_, Error>((writer.finish()?, nested))
         });
         let mut index = 0u32;
         let mut group = Batch::new();
+        let mut written = Ok(());
         while let Some(chunk) = receiver.recv().await {
             group.put(OBJECT_CHUNKS, chunk_key(id, index), chunk);
             index += 1;
-            if group.len() == CHUNKS_PER_COMMIT {
-                self.committer
+            if group.len() == CHUNKS_PER_COMMIT && written.is_ok() {
+                written = self
+                    .committer
                     .commit(std::mem::take(&mut group))
                     .await
-                    .map_err(Error::from_storage)?;
+                    .map_err(Error::from_storage);
             }
         }
-        batch.append(group);
-        let len = encoder.await.map_err(|e| Error::Codec {
-            message: format!("encoding object {id} panicked: {e}"),
-        })??;
-        Ok((len, index))
+        let encoded = encoder
+            .await
+            .map_err(|e| Error::Codec {
+                message: format!("encoding object {id} panicked: {e}"),
+            })
+            .and_then(|encoded| encoded);
+        match (written, encoded) {
+            (Ok(()), Ok((len, nested))) => {
+                batch.append(group);
+                Ok((len, index, nested))
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                let mut cleanup = Batch::new();
+                for chunk in 0..index {
+                    cleanup.delete(OBJECT_CHUNKS, chunk_key(id, chunk));
+                }
+                let _ = self.committer.commit(cleanup).await;
+                Err(error)
+            }
+        }
     }
 
     /// Stores `value` as a new object now (outside any task).
@@ -382,48 +410,66 @@ impl ObjectSpace {
         result.map(|()| id)
     }
 
-    /// Records that workflow `workflow` refers to `refs`.
-    pub(crate) fn own(batch: &mut Batch, workflow: &str, refs: &[ObjectId]) {
+    /// Records that `owner` (a workflow id, or an object's [`object_owner`] name) refers to
+    /// `refs`.
+    pub(crate) fn own(batch: &mut Batch, owner: &str, refs: &[ObjectId]) {
         for id in refs {
             batch.put(
                 WORKFLOW_OBJECTS,
-                KeyBuilder::new().str(workflow).bytes(&id.0).build(),
+                KeyBuilder::new().str(owner).bytes(&id.0).build(),
                 Vec::new(),
             );
             batch.put(
                 OBJECT_OWNERS,
-                KeyBuilder::new().bytes(&id.0).str(workflow).build(),
+                KeyBuilder::new().bytes(&id.0).str(owner).build(),
                 Vec::new(),
             );
         }
     }
 
-    /// Adds to `batch` the removal of `workflow`'s references and of every object that no
-    /// other workflow refers to.
-    pub(crate) async fn disown_all(&self, workflow: &str, batch: &mut Batch) -> Result<()> {
-        let prefix = KeyBuilder::new().str(workflow).build();
-        for (key, _) in self.store.scan_prefix(WORKFLOW_OBJECTS, &prefix).await? {
-            let Some(raw) = key
-                .get(prefix.len()..)
-                .and_then(|b| <[u8; 16]>::try_from(b).ok())
-            else {
-                continue;
-            };
-            let id = ObjectId(raw);
-            batch.delete(WORKFLOW_OBJECTS, key);
-            let own_key = KeyBuilder::new().bytes(&id.0).str(workflow).build();
-            let owners = self.store.scan_prefix(OBJECT_OWNERS, &id.0).await?;
-            if owners.iter().all(|(owner, _)| *owner == own_key) {
-                for (chunk, _) in self.store.scan_prefix(OBJECT_CHUNKS, &id.0).await? {
-                    batch.delete(OBJECT_CHUNKS, chunk);
+    /// Removes `workflow`'s references, and every object that nothing refers to any more
+    /// (with the references those objects held), then commits. Deletions are serialized so
+    /// that two of them never both keep, or both miss, an object they share.
+    pub(crate) async fn disown_all(&self, workflow: &str, mut batch: Batch) -> Result<()> {
+        let _serial = self.ownership.lock().await;
+        let mut removed_edges: std::collections::HashSet<Vec<u8>> = Default::default();
+        let mut owners_to_clear = vec![workflow.to_string()];
+        while let Some(owner) = owners_to_clear.pop() {
+            let prefix = KeyBuilder::new().str(&owner).build();
+            for (key, _) in self.store.scan_prefix(WORKFLOW_OBJECTS, &prefix).await? {
+                let Some(raw) = key
+                    .get(prefix.len()..)
+                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                else {
+                    continue;
+                };
+                let id = ObjectId(raw);
+                batch.delete(WORKFLOW_OBJECTS, key);
+                let own_key = KeyBuilder::new().bytes(&id.0).str(&owner).build();
+                removed_edges.insert(own_key.clone());
+                batch.delete(OBJECT_OWNERS, own_key);
+                let owners = self.store.scan_prefix(OBJECT_OWNERS, &id.0).await?;
+                if owners.iter().all(|(edge, _)| removed_edges.contains(edge)) {
+                    for (chunk, _) in self.store.scan_prefix(OBJECT_CHUNKS, &id.0).await? {
+                        batch.delete(OBJECT_CHUNKS, chunk);
+                    }
+                    batch.delete(OBJECTS, id.0.to_vec());
+                    self.cache().remove(id);
+                    owners_to_clear.push(object_owner(id));
                 }
-                batch.delete(OBJECTS, id.0.to_vec());
-                self.cache().remove(id);
             }
-            batch.delete(OBJECT_OWNERS, own_key);
         }
-        Ok(())
+        self.committer
+            .commit(batch)
+            .await
+            .map_err(Error::from_storage)
     }
+}
+
+/// The owner name under which an object's references to other objects are recorded; `#` is
+/// never part of a workflow id.
+fn object_owner(id: ObjectId) -> String {
+    format!("#{id}")
 }
 
 fn chunk_key(id: ObjectId, index: u32) -> Vec<u8> {
