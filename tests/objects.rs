@@ -321,3 +321,30 @@ async fn objects_inside_objects_are_stored_and_kept() -> workflow::Result<()> {
     ));
     engine.close().await
 }
+
+#[task]
+fn flaky_remote() -> String {
+    if workflow::context().attempt() == 1 {
+        panic!("first attempt of the caller");
+    }
+    "recovered".to_string()
+}
+
+#[task]
+fn calls_flaky_remote() -> ObjectRef<String> {
+    flaky_remote::remote()
+}
+
+#[tokio::test]
+async fn objects_remote_panic_is_retried_with_its_caller() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    assert_eq!(
+        engine
+            .run("flaky-remote", read::bind(calls_flaky_remote::bind()))
+            .await?,
+        "recovered"
+    );
+    let meta = engine.metadata("flaky-remote").await?;
+    assert_eq!(meta.tasks[0].attempts, 2);
+    Ok(())
+}

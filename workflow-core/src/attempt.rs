@@ -61,10 +61,18 @@ pub(crate) async fn run_attempt(spec: AttemptSpec) -> AttemptResult {
     }
 }
 
+/// Objects could not be stored: a `remote` task's failure counts as this attempt's own
+/// (so a panic is retried), anything else is a codec failure.
 fn persist_failed(error: crate::Error) -> AttemptResult {
-    AttemptResult::Failed {
-        kind: FailureKind::Codec,
-        message: error.to_string(),
+    match error {
+        crate::Error::TaskFailed { task_id, error, .. } => AttemptResult::Failed {
+            kind: error.kind(),
+            message: format!("{task_id} {error}"),
+        },
+        other => AttemptResult::Failed {
+            kind: FailureKind::Codec,
+            message: other.to_string(),
+        },
     }
 }
 

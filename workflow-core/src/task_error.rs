@@ -67,6 +67,10 @@ impl TaskError {
         self.kind == FailureKind::Timeout
     }
 
+    pub(crate) fn kind(&self) -> FailureKind {
+        self.kind
+    }
+
     /// How many attempts were made, the first one included.
     pub fn attempts(&self) -> u32 {
         self.attempts

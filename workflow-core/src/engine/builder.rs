@@ -44,7 +44,7 @@ impl Default for EngineBuilder {
             durability: Durability::Sync,
             max_running: 1_000,
             max_pending: 100_000,
-            object_cache_bytes: 256 << 20,
+            object_cache_bytes: 512 << 20,
         }
     }
 }
@@ -109,7 +109,7 @@ impl EngineBuilder {
         self
     }
 
-    /// How many bytes of decoded objects the shared object cache keeps (default 256 MiB,
+    /// How many bytes of decoded objects the shared object cache keeps (default 512 MiB,
     /// counted by their encoded size); the least recently used go first.
     ///
     /// # Examples

@@ -1,8 +1,11 @@
 //! `task::remote(..)`: a task started at once, not durably, whose output is an object.
 
 use crate::{
+    attempt::panic_message,
     context::{self, try_context},
     task::{Invocation, OutcomeKind, Task},
+    task_error::FailureKind,
+    TaskError,
 };
 
 use super::{space::erase, ObjectId, ObjectRef};
@@ -35,7 +38,13 @@ pub fn remote<M: Task>(args: M::Args) -> ObjectRef<M::Output> {
                 {
                     Ok(outcome) => outcome,
                     Err(error) => {
-                        sender.send_replace(Some(Err(format!("it panicked: {error}"))));
+                        let message = if error.is_panic() {
+                            panic_message(error.into_panic())
+                        } else {
+                            error.to_string()
+                        };
+                        let failure = TaskError::new(FailureKind::Panic, message, 1);
+                        sender.send_replace(Some(Err(failure)));
                         return;
                     }
                 }
@@ -43,11 +52,12 @@ pub fn remote<M: Task>(args: M::Args) -> ObjectRef<M::Output> {
         };
         let result = match outcome.kind {
             OutcomeKind::Value(value) => Ok(erase(value)),
-            OutcomeKind::Failed(message) => Err(message),
-            OutcomeKind::Continue(_) => Err(
-                "a task started with `remote` cannot continue; bind it into the DAG instead"
-                    .to_string(),
-            ),
+            OutcomeKind::Failed(message) => Err(TaskError::new(FailureKind::Error, message, 1)),
+            OutcomeKind::Continue(_) => Err(TaskError::new(
+                FailureKind::Error,
+                "a task started with `remote` cannot continue; bind it into the DAG instead",
+                1,
+            )),
         };
         sender.send_replace(Some(result));
     });

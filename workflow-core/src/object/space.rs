@@ -22,8 +22,9 @@ use crate::{
     records::{
         decode, encode, ObjectHead, OBJECTS, OBJECT_CHUNKS, OBJECT_OWNERS, WORKFLOW_OBJECTS,
     },
+    task_error::FailureKind,
     value::{decode_value, fingerprint, short_type_name},
-    Error, Result, TaskValue,
+    Error, Result, TaskError, TaskValue,
 };
 
 /// Objects are stored in chunks of this size.
@@ -70,7 +71,8 @@ pub(crate) fn erase<T: TaskValue>(value: T) -> Arc<dyn ErasedObject> {
     Arc::new(Typed(Arc::new(value)))
 }
 
-type Outcome = std::result::Result<Arc<dyn ErasedObject>, String>;
+/// What a `remote` task produced: its output, or its failure.
+pub(crate) type Outcome = std::result::Result<Arc<dyn ErasedObject>, TaskError>;
 
 /// An object made in this process and not stored yet.
 enum Pending {
@@ -144,8 +146,11 @@ impl ObjectSpace {
             .and_then(|o| o.clone());
         Some(match outcome {
             Some(Ok(object)) => Ok(object),
-            Some(Err(message)) => Err(remote_failed(id, &message)),
-            None => Err(remote_failed(id, "it panicked")),
+            Some(Err(error)) => Err(remote_failed(id, error)),
+            None => Err(remote_failed(
+                id,
+                TaskError::new(FailureKind::Lost, "it stopped without an output", 1),
+            )),
         })
     }
 
@@ -479,9 +484,12 @@ fn chunk_key(id: ObjectId, index: u32) -> Vec<u8> {
         .build()
 }
 
-fn remote_failed(id: ObjectId, why: &str) -> Error {
-    Error::Codec {
-        message: format!("object {id} has no value: the remote task computing it failed: {why}"),
+/// The failure of the `remote` task that was to compute object `id`.
+fn remote_failed(id: ObjectId, error: TaskError) -> Error {
+    Error::TaskFailed {
+        workflow_id: String::new(),
+        task_id: format!("remote task of object {id}"),
+        error,
     }
 }
 
