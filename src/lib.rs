@@ -60,6 +60,8 @@
 //! Values are stored with postcard, which is compact but not self-describing: see
 //! [`TaskValue`] for the serde features it cannot carry.
 
+#![warn(missing_docs)]
+
 pub use async_trait::async_trait;
 pub use workflow_core::*;
 pub use workflow_macros::task;

@@ -2,6 +2,8 @@
 //!
 //! Users depend on the facade crate `workflow`, which re-exports everything here.
 
+#![warn(missing_docs)]
+
 mod arg;
 mod attempt;
 mod committer;

@@ -2,6 +2,8 @@
 //! `workflow` crate (`use workflow::prelude::*;`), whose documentation shows them in action:
 //! the code they generate names only `::workflow::__private`, so they do not work without it.
 
+#![warn(missing_docs)]
+
 mod errors;
 mod task;
 

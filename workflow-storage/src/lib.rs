@@ -4,6 +4,8 @@
 //! tasks or workflows. The engine in `workflow-core` writes through the [`Storage`] trait;
 //! [`FjallStore`] (the embedded default) and [`MemoryStore`] implement it.
 
+#![warn(missing_docs)]
+
 mod batch;
 mod durability;
 mod error;
