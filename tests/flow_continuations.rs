@@ -192,6 +192,32 @@ async fn flow_exponential_fail_keeps_the_last_successful_output() -> workflow::R
 }
 
 #[task]
+fn outer(fail_at: u64) -> Flow<Result<u64, TaskError>> {
+    // `middle` has no dependents: its stored pointer leads to a level that catches errors.
+    workflow::continuation(middle::bind(fail_at))
+}
+
+#[task]
+fn middle(fail_at: u64) -> Flow<Result<u64, TaskError>> {
+    workflow::continuation(fallible_step::bind(0, fail_at).catch_errors())
+}
+
+#[tokio::test]
+async fn flow_task_output_through_a_catching_level() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    let out = engine.run("through-ok", outer::bind(99)).await?;
+    assert_eq!(out.unwrap(), 10);
+    let middle: Result<u64, TaskError> = engine.task_output("through-ok", "middle").await?;
+    assert_eq!(middle.unwrap(), 10);
+
+    let out = engine.run("through-err", outer::bind(2)).await?;
+    assert_eq!(out.unwrap_err().message(), "step 2 failed");
+    let middle: Result<u64, TaskError> = engine.task_output("through-err", "middle").await?;
+    assert_eq!(middle.unwrap_err().message(), "step 2 failed");
+    Ok(())
+}
+
+#[task]
 fn bad_continuation() -> Flow<u64> {
     workflow::continuation(add::bind(1, 2).task_id("not a valid id"))
 }

@@ -135,7 +135,10 @@ impl Engine {
         let shared = self.shared();
         let record = shared.record(id).await?;
         let (step, step_record) = shared.find_step(id, task_id).await?;
-        let Some(result) = shared.settled_result(id, step, record.step_count).await? else {
+        let Some(result) = shared
+            .output_of_step(id, step, &step_record, record.step_count)
+            .await?
+        else {
             if let Some(failure) = record.failure.as_ref().filter(|f| f.task_id == task_id) {
                 return Err(Error::TaskFailed {
                     workflow_id: id.to_string(),
@@ -343,14 +346,54 @@ impl Shared {
         })
     }
 
-    /// The settled result of `step`, following its continuation pointers; `None` while it
-    /// has none.
+    /// The output of `step` as its own dependents see it: its checkpoint, or that of the
+    /// continuation level its pointer leads to, wrapped in `Ok`/`Err` if that level catches
+    /// errors. `None` while there is none.
+    async fn output_of_step(
+        &self,
+        id: &str,
+        step: u32,
+        record: &StepRecord,
+        step_count: u32,
+    ) -> Result<Option<ResultRecord>> {
+        let Some((end, mut result)) = self.settled_result(id, step, step_count).await? else {
+            return Ok(None);
+        };
+        if end == step {
+            return Ok(Some(result));
+        }
+        let key = step_key(id, end);
+        let Some(bytes) = self.store.get(STEPS, &key).await? else {
+            return Ok(None);
+        };
+        let end_record: StepRecord = decode(STEPS, &key, &bytes)?;
+        if end_record.options.catch_errors {
+            let settled = match result.outcome {
+                StepOutcome::Value { bytes, .. } => StepResult::Value(bytes.into()),
+                StepOutcome::Caught(error) => StepResult::Caught(error),
+                StepOutcome::Continued { .. } => return Ok(None),
+            };
+            let mut bytes = Vec::new();
+            append_output(0, true, &[Some(settled)], &mut bytes)?;
+            // The wrapped value has the type of the step asked for, not of the level.
+            let fingerprint = self
+                .registry
+                .get(&record.task)
+                .map(|task| (task.output_fingerprint)())
+                .unwrap_or_default();
+            result.outcome = StepOutcome::Value { fingerprint, bytes };
+        }
+        Ok(Some(result))
+    }
+
+    /// The settled result of `step`, following its continuation pointers, and the step it was
+    /// found at; `None` while it has none.
     async fn settled_result(
         &self,
         id: &str,
         step: u32,
         step_count: u32,
-    ) -> Result<Option<ResultRecord>> {
+    ) -> Result<Option<(u32, ResultRecord)>> {
         let mut at = step;
         for _ in 0..=step_count {
             let key = step_key(id, at);
@@ -367,7 +410,7 @@ impl Shared {
                         reason: "its continuation points at no later step".to_string(),
                     })
                 }
-                _ => return Ok(Some(result)),
+                _ => return Ok(Some((at, result))),
             }
         }
         Ok(None)
