@@ -118,6 +118,23 @@ fn object_flow(runs: &str) -> Dag<usize> {
     read_object::bind(runs, make_object::bind(runs))
 }
 
+#[task]
+fn before_sleep(runs: String) -> u64 {
+    record_run(&runs, "before_sleep");
+    1
+}
+
+#[task]
+fn after_sleep(runs: String, _slept: (), value: u64) -> u64 {
+    record_run(&runs, "after_sleep");
+    value + 1
+}
+
+fn sleeper(runs: &str) -> Dag<u64> {
+    let before = before_sleep::bind(runs);
+    after_sleep::bind(runs, workflow::sleep(Duration::from_millis(1_500)), before)
+}
+
 #[task(max_retries = 2)]
 fn doomed(runs: String) -> u64 {
     record_run(&runs, "doomed");
@@ -315,6 +332,36 @@ async fn crash_sigkill_after_an_object_is_checkpointed() -> workflow::Result<()>
     let counts = run_counts(&scenario.runs);
     assert_eq!(counts["make_object"], 1, "{counts:?}");
     assert_eq!(counts["read_object"], 2, "{counts:?}");
+    engine.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_sigkill_mid_sleep_resumes_past_its_deadline() -> workflow::Result<()> {
+    if is_child() {
+        child_runs("sleeper", sleeper).await;
+    }
+    let scenario = Scenario::new();
+    let mut child =
+        scenario.spawn_child("crash_sigkill_mid_sleep_resumes_past_its_deadline", "sync");
+    scenario.wait_for(|counts| counts.contains_key("before_sleep"));
+    let asleep = Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Stay down until the sleep's deadline has passed.
+    std::thread::sleep(Duration::from_millis(1_600).saturating_sub(asleep.elapsed()));
+
+    let engine = Engine::open(&scenario.store).await?;
+    let resumed = Instant::now();
+    assert_eq!(engine.resume::<u64>("sleeper").await?, 2);
+    assert!(
+        resumed.elapsed() < Duration::from_millis(700),
+        "{:?}",
+        resumed.elapsed()
+    );
+    let counts = run_counts(&scenario.runs);
+    assert_eq!(counts["before_sleep"], 1, "{counts:?}");
+    assert_eq!(counts["after_sleep"], 1, "{counts:?}");
     engine.close().await
 }
 

@@ -42,6 +42,8 @@ pub struct TaskContext {
     pub(crate) objects: Arc<ObjectSpace>,
     /// Objects this attempt made with `workflow::put` or `remote`.
     pub(crate) staged: StagedObjects,
+    /// When the step's first attempt started (microseconds since the Unix epoch), as stored.
+    pub(crate) first_start_us: u64,
 }
 
 impl TaskContext {

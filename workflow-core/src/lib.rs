@@ -26,6 +26,7 @@ mod status;
 mod task;
 mod task_error;
 mod value;
+mod wait;
 
 #[doc(hidden)]
 pub mod __private;
@@ -44,3 +45,4 @@ pub use status::WorkflowStatus;
 pub use task::{Task, TaskOptions};
 pub use task_error::TaskError;
 pub use value::TaskValue;
+pub use wait::sleep;

@@ -264,22 +264,18 @@ impl Driver {
                 Ok(None)
             }
             DriverEvent::Shutdown => {
-                // An attempt stopped by a clean shutdown does not count against its retries.
+                // An attempt stopped by a clean shutdown does not count against its retries;
+                // its first start stays (a sleep's deadline is counted from it).
                 let mut batch = Batch::new();
                 for &(step, _) in self.running_steps.values() {
                     let s = step as usize;
                     self.attempts[s] = self.attempts[s].saturating_sub(1);
-                    let key = step_key(&self.id, step);
-                    if self.attempts[s] == 0 {
-                        batch.delete(ATTEMPTS, key);
-                    } else {
-                        let record = AttemptRecord {
-                            attempts: self.attempts[s],
-                            first_start_us: self.first_start[s],
-                            last_start_us: self.first_start[s],
-                        };
-                        batch.put(ATTEMPTS, key, encode(&record)?);
-                    }
+                    let record = AttemptRecord {
+                        attempts: self.attempts[s],
+                        first_start_us: self.first_start[s],
+                        last_start_us: self.first_start[s],
+                    };
+                    batch.put(ATTEMPTS, step_key(&self.id, step), encode(&record)?);
                 }
                 self.stop(WorkflowStatus::Resumable, Some(batch), Finish::Interrupted)?;
                 Ok(None)
@@ -400,6 +396,7 @@ impl Driver {
                     .map(|ms| std::time::Instant::now() + Duration::from_millis(ms)),
                 objects: self.objects.clone(),
                 staged: Default::default(),
+                first_start_us: self.first_start[s],
             },
             timeout: options.timeout_ms.map(Duration::from_millis),
         };

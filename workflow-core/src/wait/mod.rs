@@ -1,0 +1,5 @@
+//! Steps that wait: durable sleeps.
+
+mod sleep;
+
+pub use sleep::sleep;
