@@ -76,8 +76,8 @@ pub mod storage {
 /// Everything a workflow program needs: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        async_trait, task, Dag, Durability, Engine, EngineBuilder, Error, Flow, IntoArg, ObjectRef,
-        TaskContext, TaskError, TaskMetadata, TaskStatus, TaskValue, Workflow, WorkflowHandle,
-        WorkflowInfo, WorkflowMetadata, WorkflowStatus,
+        async_trait, task, Dag, Durability, Engine, EngineBuilder, Error, ExternalEvent, Flow,
+        IntoArg, ObjectRef, TaskContext, TaskError, TaskMetadata, TaskStatus, TaskValue, Workflow,
+        WorkflowHandle, WorkflowInfo, WorkflowMetadata, WorkflowStatus,
     };
 }

@@ -24,6 +24,8 @@ pub(crate) enum AttemptResult {
     Value(Vec<u8>, Vec<ObjectId>, Batch),
     /// A continuation, and the records of the objects its inputs refer to.
     Continue(Arc<Node>, Batch),
+    /// An external event: its value, its type's fingerprint, and the key of its record.
+    Event(Vec<u8>, u64, Vec<u8>),
     Failed {
         kind: FailureKind,
         message: String,
@@ -197,6 +199,11 @@ impl From<ErasedOutcome> for AttemptResult {
         match outcome {
             ErasedOutcome::Value(bytes, refs) => AttemptResult::Value(bytes, refs, Batch::new()),
             ErasedOutcome::Continue(node) => AttemptResult::Continue(node, Batch::new()),
+            ErasedOutcome::Event {
+                bytes,
+                fingerprint,
+                consumed,
+            } => AttemptResult::Event(bytes, fingerprint, consumed),
             ErasedOutcome::Failed(message) => AttemptResult::Failed {
                 kind: FailureKind::Error,
                 message,

@@ -10,7 +10,10 @@ use std::{
     time::Instant,
 };
 
-use crate::object::{ObjectSpace, StagedObjects};
+use crate::{
+    object::{ObjectSpace, StagedObjects},
+    wait::EventHub,
+};
 
 /// The context of the task attempt that is running: ids, attempt number, cancellation.
 ///
@@ -40,6 +43,7 @@ pub struct TaskContext {
     /// When the attempt's timeout runs out.
     pub(crate) deadline: Option<Instant>,
     pub(crate) objects: Arc<ObjectSpace>,
+    pub(crate) events: Arc<EventHub>,
     /// Objects this attempt made with `workflow::put` or `remote`.
     pub(crate) staged: StagedObjects,
     /// When the step's first attempt started (microseconds since the Unix epoch), as stored.

@@ -159,7 +159,11 @@ impl Drop for Node {
 
 /// Builds the node of one call of task `M`; `#[task]`'s `bind` is sugar for it.
 pub fn bind<M: Task>(inputs: Vec<Input>) -> Dag<M::Output> {
-    let task = TaskRegistration::of::<M>();
+    bind_registration(TaskRegistration::of::<M>(), inputs)
+}
+
+/// Builds the node of one call of the task `task` describes, whose output is a `T`.
+pub(crate) fn bind_registration<T>(task: TaskRegistration, inputs: Vec<Input>) -> Dag<T> {
     Dag::from_node(Node {
         seq: next_seq(),
         options: NodeOptions::from_task(&task.options),

@@ -26,8 +26,12 @@ pub(crate) const WORKFLOW_OBJECTS: Keyspace = Keyspace::new("workflow_objects");
 /// (object id, workflow id) -> nothing: the workflows that refer to an object.
 pub(crate) const OBJECT_OWNERS: Keyspace = Keyspace::new("object_owners");
 
+/// (workflow id, event key, sequence number) -> [`EventRecord`]: external events sent and
+/// not yet consumed by a checkpoint.
+pub(crate) const EVENTS: Keyspace = Keyspace::new("events");
+
 /// The keyspaces holding per-step records of a workflow.
-pub(crate) const STEP_KEYSPACES: [Keyspace; 3] = [STEPS, RESULTS, ATTEMPTS];
+pub(crate) const STEP_KEYSPACES: [Keyspace; 4] = [STEPS, RESULTS, ATTEMPTS, EVENTS];
 
 /// The prefix of every per-step key of workflow `id`.
 pub(crate) fn workflow_prefix(id: &str) -> Vec<u8> {
@@ -185,4 +189,13 @@ pub(crate) struct ObjectHead {
     pub(crate) type_name: String,
     pub(crate) len: u64,
     pub(crate) chunks: u32,
+}
+
+/// An external event waiting for a step of its workflow.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct EventRecord {
+    pub(crate) fingerprint: u64,
+    pub(crate) type_name: String,
+    #[serde(with = "serde_bytes")]
+    pub(crate) bytes: Vec<u8>,
 }

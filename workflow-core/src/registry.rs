@@ -69,6 +69,13 @@ pub(crate) enum ErasedOutcome {
     Continue(Arc<Node>),
     Failed(String),
     Unencodable(String),
+    /// An external event for a waiting step: its value, its type's fingerprint, and the
+    /// key of its record, removed by the checkpoint that stores it.
+    Event {
+        bytes: Vec<u8>,
+        fingerprint: u64,
+        consumed: Vec<u8>,
+    },
 }
 
 fn start_erased<M: Task>(args: &[u8]) -> Result<ErasedInvocation> {

@@ -22,6 +22,7 @@ use graph::{assemble_args, Graph};
 
 use crate::attempt::Args;
 use crate::object::ObjectSpace;
+use crate::wait::EventHub;
 use crate::{
     attempt::{panic_message, run_attempt, AttemptResult, AttemptSpec},
     committer::{CommitResult, Committer},
@@ -29,7 +30,8 @@ use crate::{
     launch::{Launch, StepResult},
     lower::TaskIds,
     records::{
-        encode, now_us, step_key, AttemptRecord, StepRecord, WorkflowRecord, ATTEMPTS, WORKFLOWS,
+        encode, now_us, step_key, AttemptRecord, StepRecord, WorkflowRecord, ATTEMPTS, EVENTS,
+        WORKFLOWS,
     },
     task_error::FailureKind,
     Error, Result, TaskError, WorkflowStatus,
@@ -73,6 +75,13 @@ pub(crate) enum AfterCommit {
     Stop(Finish),
 }
 
+/// What a driver writes through and hands to its tasks.
+pub(crate) struct Services {
+    pub(crate) committer: Committer,
+    pub(crate) objects: Arc<ObjectSpace>,
+    pub(crate) events: Arc<EventHub>,
+}
+
 /// What the driver keeps of every step once its record is dropped.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct StepMeta {
@@ -111,6 +120,9 @@ pub(crate) struct Driver {
     first_start: Vec<u64>,
     args: Vec<Option<Arc<Args>>>,
     objects: Arc<ObjectSpace>,
+    event_hub: Arc<EventHub>,
+    /// The type fingerprints of events taken by waiting steps, whose task does not know them.
+    event_types: HashMap<u32, u64>,
     graph: Graph,
     running: JoinSet<(u32, u64, AttemptResult)>,
     running_steps: HashMap<tokio::task::Id, (u32, u64)>,
@@ -127,13 +139,17 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new(
         launch: Launch,
-        committer: Committer,
+        services: Services,
         events: mpsc::UnboundedReceiver<DriverEvent>,
         sender: mpsc::UnboundedSender<DriverEvent>,
         canceled: Arc<AtomicBool>,
         stored: Option<Arc<tokio::sync::watch::Sender<bool>>>,
-        objects: Arc<ObjectSpace>,
     ) -> Result<Driver> {
+        let Services {
+            committer,
+            objects,
+            events: event_hub,
+        } = services;
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
         let count = launch.steps.len();
@@ -182,6 +198,8 @@ impl Driver {
             initial: Some(launch.initial),
             stored,
             objects,
+            event_hub,
+            event_types: HashMap::new(),
         })
     }
 
@@ -325,6 +343,13 @@ impl Driver {
                 ObjectSpace::own(&mut batch, &self.id, &refs);
                 self.on_success(step, started, StepResult::Value(bytes.into()), batch)
             }
+            AttemptResult::Event(bytes, fingerprint, consumed) => {
+                // The event leaves its queue in the commit that checkpoints it: exactly once.
+                let mut batch = Batch::new();
+                batch.delete(EVENTS, consumed);
+                self.event_types.insert(step, fingerprint);
+                self.on_success(step, started, StepResult::Value(bytes.into()), batch)
+            }
             AttemptResult::Continue(node, batch) => self.on_continue(step, started, &node, batch),
             AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
         }
@@ -395,6 +420,7 @@ impl Driver {
                     .timeout_ms
                     .map(|ms| std::time::Instant::now() + Duration::from_millis(ms)),
                 objects: self.objects.clone(),
+                events: self.event_hub.clone(),
                 staged: Default::default(),
                 first_start_us: self.first_start[s],
             },

@@ -59,7 +59,10 @@ impl Driver {
             if step == root || self.meta[s].checkpoint || forwarded {
                 let outcome = match &result {
                     StepResult::Value(bytes) => StepOutcome::Value {
-                        fingerprint: (self.tasks.get(s).output_fingerprint)(),
+                        fingerprint: match self.event_types.remove(&step) {
+                            Some(fingerprint) if !forwarded => fingerprint,
+                            _ => (self.tasks.get(s).output_fingerprint)(),
+                        },
                         bytes: bytes.to_vec(),
                     },
                     StepResult::Caught(error) => StepOutcome::Caught(error.clone()),

@@ -1,6 +1,7 @@
 //! `Engine`: runs workflows durably on a store.
 
 mod builder;
+mod events;
 mod manage;
 mod queries;
 mod state;
@@ -19,6 +20,7 @@ use crate::{
     object::ObjectSpace,
     records::{decode, encode, WorkflowRecord, WORKFLOWS},
     registry::Registry,
+    wait::EventHub,
     Dag, Result, TaskValue, WorkflowHandle, WorkflowStatus,
 };
 pub(crate) use state::EngineState;
@@ -64,6 +66,7 @@ pub(crate) struct Shared {
     pub(crate) registry: &'static Registry,
     pub(crate) committer: Committer,
     pub(crate) objects: Arc<ObjectSpace>,
+    pub(crate) events: Arc<EventHub>,
     pub(crate) state: Mutex<EngineState>,
     pub(crate) max_running: usize,
     pub(crate) max_pending: usize,
@@ -171,11 +174,13 @@ impl Engine {
             committer.clone(),
             settings.object_cache_bytes,
         ));
+        let events = Arc::new(EventHub::new(store.clone()));
         let shared = Arc::new(Shared {
             store,
             registry,
             committer,
             objects,
+            events,
             state: Mutex::new(EngineState::default()),
             max_running: settings.max_running,
             max_pending: settings.max_pending,

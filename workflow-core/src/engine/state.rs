@@ -10,7 +10,7 @@ use workflow_storage::{Batch, StorageError};
 
 use super::Shared;
 use crate::{
-    driver::{Driver, DriverEvent, Finish},
+    driver::{Driver, DriverEvent, Finish, Services},
     launch::{read_record, Launch},
     records::{encode, now_us, WORKFLOWS},
     Error, Result, WorkflowStatus,
@@ -225,14 +225,15 @@ impl Shared {
             active.events = Some(sender.clone());
             stored = Some(active.stored_sender.clone());
         }
-        let committer = self.committer.clone();
-        let objects = self.objects.clone();
+        let services = Services {
+            committer: self.committer.clone(),
+            objects: self.objects.clone(),
+            events: self.events.clone(),
+        };
         // The driver runs in a task of its own, so that even a panic in it ends the
         // workflow here (as Resumable in the store) instead of stranding its waiters.
         let driver = tokio::spawn(async move {
-            match Driver::new(
-                launch, committer, receiver, sender, canceled, stored, objects,
-            ) {
+            match Driver::new(launch, services, receiver, sender, canceled, stored) {
                 Ok(driver) => driver.run().await,
                 Err(error) => Finish::Broken(error),
             }

@@ -1,5 +1,9 @@
-//! Steps that wait: durable sleeps.
+//! Steps that wait: durable sleeps and external events.
 
+mod external;
+pub(crate) mod hub;
 mod sleep;
 
+pub use external::{wait_for_event, EventSource, ExternalEvent};
+pub(crate) use hub::EventHub;
 pub use sleep::sleep;
