@@ -81,7 +81,12 @@ impl EventHub {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            for (key, bytes) in self.store.scan_prefix(EVENTS, prefix).await? {
+            let queued = self.store.scan_prefix(EVENTS, prefix).await?;
+            // Claims of events no longer stored were consumed by their checkpoints.
+            self.claimed().retain(|claimed| {
+                !claimed.starts_with(prefix) || queued.iter().any(|(key, _)| key == claimed)
+            });
+            for (key, bytes) in queued {
                 if self.claimed().insert(key.clone()) {
                     let record = match decode(EVENTS, &key, &bytes) {
                         Ok(record) => record,
