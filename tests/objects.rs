@@ -348,3 +348,29 @@ async fn objects_remote_panic_is_retried_with_its_caller() -> workflow::Result<(
     assert_eq!(meta.tasks[0].attempts, 2);
     Ok(())
 }
+
+#[task]
+async fn slow_text() -> String {
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    "late".to_string()
+}
+
+#[task(timeout = "100ms")]
+fn waits_on_slow_remote() -> ObjectRef<String> {
+    slow_text::remote()
+}
+
+#[tokio::test]
+async fn objects_remote_tasks_count_against_their_callers_timeout() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    let started = std::time::Instant::now();
+    match engine
+        .run("remote-timeout", waits_on_slow_remote::bind())
+        .await
+    {
+        Err(Error::TaskFailed { error, .. }) => assert!(error.is_timeout(), "{error}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    Ok(())
+}

@@ -50,14 +50,32 @@ pub(crate) async fn run_attempt(spec: AttemptSpec) -> AttemptResult {
         objects: objects.clone(),
         staged: spec.context.staged.clone(),
     };
+    let limit = spec.timeout.zip(spec.context.deadline);
+    // Objects are stored within the attempt's time: waiting for its `remote` tasks included.
+    let persist = |refs: Vec<ObjectId>| {
+        let objects = objects.clone();
+        async move {
+            match limit {
+                None => Ok(objects.persist(&refs).await),
+                Some((limit, deadline)) => tokio::time::timeout_at(
+                    tokio::time::Instant::from_std(deadline),
+                    objects.persist(&refs),
+                )
+                .await
+                .map_err(|_| timed_out(limit)),
+            }
+        }
+    };
     match run_body(spec).await {
-        AttemptResult::Value(bytes, refs, _) => match objects.persist(&refs).await {
-            Ok(records) => AttemptResult::Value(bytes, refs, records),
-            Err(error) => persist_failed(error),
+        AttemptResult::Value(bytes, refs, _) => match persist(refs.clone()).await {
+            Ok(Ok(records)) => AttemptResult::Value(bytes, refs, records),
+            Ok(Err(error)) => persist_failed(error),
+            Err(timeout) => timeout,
         },
-        AttemptResult::Continue(node, _) => match objects.persist(&refs_of(&node)).await {
-            Ok(records) => AttemptResult::Continue(node, records),
-            Err(error) => persist_failed(error),
+        AttemptResult::Continue(node, _) => match persist(refs_of(&node)).await {
+            Ok(Ok(records)) => AttemptResult::Continue(node, records),
+            Ok(Err(error)) => persist_failed(error),
+            Err(timeout) => timeout,
         },
         failed => failed,
     }
