@@ -160,19 +160,12 @@ fn uncheckpointed(key: String) -> i64 {
     5
 }
 
-#[task]
-async fn wait_gate(gate_name: String, value: i64) -> i64 {
-    support::log(format!("{gate_name}:start"));
-    let _permit = support::gate(&gate_name).acquire_owned().await.unwrap();
-    value
-}
-
 #[tokio::test]
 async fn durability_checkpoint_false_runs_again_after_restart() -> workflow::Result<()> {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await?;
     let dag = || {
-        wait_gate::bind(
+        support::gated::bind(
             "uncheckpointed-gate",
             uncheckpointed::bind("nockpt").checkpoint(false),
         )

@@ -5,21 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::{gate, hit, hits, log, logged, open_gate};
+use support::{counted, gated, hits, logged, open_gate};
 use workflow::prelude::*;
-
-#[task]
-async fn gated(gate_name: String, value: i64) -> i64 {
-    log(format!("{gate_name}:start"));
-    let _permit = gate(&gate_name).acquire_owned().await.unwrap();
-    value
-}
-
-#[task]
-fn counted(key: String, value: i64) -> i64 {
-    hit(&key);
-    value
-}
 
 #[task]
 fn add(a: i64, b: i64) -> i64 {

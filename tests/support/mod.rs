@@ -63,3 +63,18 @@ pub fn gate(name: &str) -> std::sync::Arc<tokio::sync::Semaphore> {
 pub fn open_gate(name: &str) {
     gate(name).add_permits(1 << 20);
 }
+
+/// A task that logs `{gate_name}:start:{value}`, waits at gate `gate_name`, and returns `value`.
+#[workflow::task]
+pub async fn gated(gate_name: String, value: i64) -> i64 {
+    log(format!("{gate_name}:start:{value}"));
+    let _permit = gate(&gate_name).acquire_owned().await.unwrap();
+    value
+}
+
+/// A task that counts its executions under `key` and returns `value`.
+#[workflow::task]
+pub fn counted(key: String, value: i64) -> i64 {
+    hit(&key);
+    value
+}
