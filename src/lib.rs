@@ -64,7 +64,7 @@
 
 pub use async_trait::async_trait;
 pub use workflow_core::*;
-pub use workflow_macros::task;
+pub use workflow_macros::{event_listener, task};
 pub use workflow_storage::Durability;
 
 /// The storage layer: the [`Storage`](storage::Storage) trait and its backends, for
@@ -76,8 +76,9 @@ pub mod storage {
 /// Everything a workflow program needs: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        async_trait, task, Dag, Durability, Engine, EngineBuilder, Error, ExternalEvent, Flow,
-        IntoArg, ObjectRef, TaskContext, TaskError, TaskMetadata, TaskStatus, TaskValue, Workflow,
-        WorkflowHandle, WorkflowInfo, WorkflowMetadata, WorkflowStatus,
+        async_trait, event_listener, task, Dag, Durability, Engine, EngineBuilder, Error,
+        EventListener, ExternalEvent, Flow, IntoArg, ObjectRef, TaskContext, TaskError,
+        TaskMetadata, TaskStatus, TaskValue, Workflow, WorkflowHandle, WorkflowInfo,
+        WorkflowMetadata, WorkflowStatus,
     };
 }

@@ -5,53 +5,15 @@
 //! The child is this test binary itself, started with the name of the test to run and
 //! `WORKFLOW_CRASH_ROLE` set; each test checks that variable first.
 
+mod support;
+
 use std::{
-    collections::HashMap,
-    io::Write,
-    path::{Path, PathBuf},
-    process::{Child, Command},
+    process::Command,
     time::{Duration, Instant},
 };
 
+use support::crash::{child_runs, hang_in_child, is_child, record_run, run_counts, Scenario};
 use workflow::prelude::*;
-
-const ROLE: &str = "WORKFLOW_CRASH_ROLE";
-const STORE: &str = "WORKFLOW_CRASH_STORE";
-const RUNS: &str = "WORKFLOW_CRASH_RUNS";
-
-fn is_child() -> bool {
-    std::env::var_os(ROLE).is_some()
-}
-
-/// Appends one line per execution; the file outlives the killed process.
-fn record_run(runs: &str, name: &str) {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(runs)
-        .unwrap();
-    // One write per line: concurrent tasks append whole lines.
-    file.write_all(format!("{name}\n").as_bytes()).unwrap();
-}
-
-fn run_counts(runs: &Path) -> HashMap<String, u32> {
-    let mut counts = HashMap::new();
-    if let Ok(text) = std::fs::read_to_string(runs) {
-        for line in text.lines() {
-            *counts.entry(line.to_string()).or_insert(0) += 1;
-        }
-    }
-    counts
-}
-
-/// In the child, never returns: the parent kills the process here.
-fn hang_in_child() {
-    if is_child() {
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    }
-}
 
 #[task]
 fn step(runs: String, i: u64, previous: u64) -> u64 {
@@ -158,68 +120,6 @@ fn wide(runs: &str) -> Dag<u64> {
         .map(|i| consume::bind(runs, i, produce::bind(runs, i)))
         .collect();
     total::bind(consumers)
-}
-
-struct Scenario {
-    _dir: tempfile::TempDir,
-    store: PathBuf,
-    runs: PathBuf,
-}
-
-impl Scenario {
-    fn new() -> Scenario {
-        let dir = tempfile::tempdir().unwrap();
-        Scenario {
-            store: dir.path().join("store"),
-            runs: dir.path().join("runs"),
-            _dir: dir,
-        }
-    }
-
-    fn runs(&self) -> String {
-        self.runs.to_str().unwrap().to_string()
-    }
-
-    /// Starts this test binary again, running only `test`, as the child.
-    fn spawn_child(&self, test: &str, durability: &str) -> Child {
-        Command::new(std::env::current_exe().unwrap())
-            .args([test, "--exact", "--nocapture", "--test-threads=1"])
-            .env(ROLE, durability)
-            .env(STORE, &self.store)
-            .env(RUNS, &self.runs)
-            .spawn()
-            .unwrap()
-    }
-
-    /// Waits until `done` holds for the execution counts.
-    fn wait_for(&self, done: impl Fn(&HashMap<String, u32>) -> bool) {
-        let start = Instant::now();
-        while !done(&run_counts(&self.runs)) {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the child made no progress"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-/// The child's side: open the store named by the environment and run `dag` as `id`.
-async fn child_runs<T: TaskValue>(id: &str, dag: fn(&str) -> Dag<T>) {
-    let durability = match std::env::var(ROLE).unwrap().as_str() {
-        "buffered" => Durability::Buffered,
-        _ => Durability::Sync,
-    };
-    let store = std::env::var(STORE).unwrap();
-    let runs = std::env::var(RUNS).unwrap();
-    let engine = Engine::builder()
-        .path(store)
-        .durability(durability)
-        .build()
-        .await
-        .unwrap();
-    let _ = engine.run(id, dag(&runs)).await;
-    unreachable!("the child is killed before its workflow ends");
 }
 
 async fn chain_scenario(test: &str, durability: &str) -> workflow::Result<()> {

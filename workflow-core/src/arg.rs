@@ -60,7 +60,7 @@ pub trait IntoArg<T> {
     fn into_input(self) -> Input;
 }
 
-fn encoded<T: serde::Serialize + ?Sized>(value: &T) -> Input {
+pub(crate) fn encoded<T: serde::Serialize + ?Sized>(value: &T) -> Input {
     match collect_refs(|| encode_value(value)) {
         (Ok(bytes), refs) => Input::Value(bytes.into(), refs),
         (Err(error), _) => Input::Invalid(error.to_string()),

@@ -45,4 +45,4 @@ pub use status::WorkflowStatus;
 pub use task::{Task, TaskOptions};
 pub use task_error::TaskError;
 pub use value::TaskValue;
-pub use wait::{sleep, wait_for_event, EventSource, ExternalEvent};
+pub use wait::{sleep, wait_for_event, EventListener, EventSource, ExternalEvent};

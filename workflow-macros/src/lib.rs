@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod errors;
+mod event_listener;
 mod task;
 
 use proc_macro::TokenStream;
@@ -42,4 +43,16 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn task(attr: TokenStream, item: TokenStream) -> TokenStream {
     task::expand(attr.into(), item.into()).into()
+}
+
+/// Makes an `impl EventListener for T` a listener that workflows can wait for durably.
+///
+/// It applies `async_trait` to the impl, so its methods are written as `async fn`, and
+/// registers `T` under a durable name, so that a process which never built the DAG can resume
+/// a workflow waiting on it: by default the module path and the type name, or the one given as
+/// `#[event_listener(name = "orders.listener")]`. The impl must be for a concrete, named type
+/// (a listener cannot be generic). See `workflow::EventListener` for an example.
+#[proc_macro_attribute]
+pub fn event_listener(attr: TokenStream, item: TokenStream) -> TokenStream {
+    event_listener::expand(attr.into(), item.into()).into()
 }

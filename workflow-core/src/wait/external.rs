@@ -57,7 +57,7 @@ impl<T: TaskValue> ExternalEvent<T> {
 /// Something a workflow can wait for: see [`wait_for_event`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an event a workflow can wait for",
-    note = "wait for `ExternalEvent::<T>::new(key)`"
+    note = "wait for `ExternalEvent::<T>::new(key)`, or for a type whose `impl EventListener` has `#[event_listener]`"
 )]
 pub trait EventSource {
     /// The value the event carries.

@@ -1,0 +1,6 @@
+use workflow::prelude::*;
+
+#[event_listener]
+struct Orders;
+
+fn main() {}
