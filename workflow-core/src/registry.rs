@@ -26,6 +26,9 @@ pub struct TaskRegistration {
     pub(crate) start: fn(&[u8]) -> Result<ErasedInvocation>,
     pub(crate) output_type: fn() -> String,
     pub(crate) output_fingerprint: fn() -> u64,
+    /// Whether the task only waits (a sleep or an event): a workflow whose running steps all
+    /// wait gives its running slot back.
+    pub(crate) waits: bool,
 }
 
 impl std::fmt::Debug for TaskRegistration {
@@ -50,6 +53,15 @@ impl TaskRegistration {
             start: start_erased::<M>,
             output_type: short_type_name::<M::Output>,
             output_fingerprint: fingerprint::<M::Output>,
+            waits: false,
+        }
+    }
+
+    /// This registration, for a task that only waits.
+    pub(crate) const fn waiting(self) -> Self {
+        TaskRegistration {
+            waits: true,
+            ..self
         }
     }
 }

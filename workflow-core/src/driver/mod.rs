@@ -3,6 +3,7 @@
 
 mod graph;
 mod settle;
+mod slot;
 mod tasks;
 
 use std::{
@@ -19,6 +20,8 @@ use workflow_storage::Batch;
 
 pub(crate) use graph::{append_output, input_steps, is_available};
 use graph::{assemble_args, Graph};
+pub(crate) use slot::SlotPool;
+use slot::{Joined, Parked, Slot};
 
 use crate::attempt::Args;
 use crate::object::ObjectSpace;
@@ -67,6 +70,8 @@ pub(crate) enum DriverEvent {
     Shutdown,
     Committed(CommitResult, AfterCommit),
     RetryDue(u32),
+    /// The engine gave this workflow a running slot again.
+    SlotGranted,
 }
 
 /// What to do once a commit is durable.
@@ -80,6 +85,7 @@ pub(crate) struct Services {
     pub(crate) committer: Committer,
     pub(crate) objects: Arc<ObjectSpace>,
     pub(crate) events: Arc<EventHub>,
+    pub(crate) slots: Arc<dyn SlotPool>,
 }
 
 /// What the driver keeps of every step once its record is dropped.
@@ -134,6 +140,10 @@ pub(crate) struct Driver {
     initial: Option<Batch>,
     /// Set once the first commit is durable: the workflow is stored.
     stored: Option<Arc<tokio::sync::watch::Sender<bool>>>,
+    slots: Arc<dyn SlotPool>,
+    slot: Slot,
+    /// Commits submitted and not yet durable.
+    commits_in_flight: usize,
 }
 
 impl Driver {
@@ -149,6 +159,7 @@ impl Driver {
             committer,
             objects,
             events: event_hub,
+            slots,
         } = services;
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
@@ -200,6 +211,9 @@ impl Driver {
             objects,
             event_hub,
             event_types: HashMap::new(),
+            slots,
+            slot: Slot::held(),
+            commits_in_flight: 0,
         })
     }
 
@@ -232,15 +246,24 @@ impl Driver {
         loop {
             let outcome = tokio::select! {
                 event = self.events.recv() => match event {
+                    Some(DriverEvent::RetryDue(step)) if !self.slot.held && !self.stopping => {
+                        self.park(Parked::Retry(step));
+                        Ok(None)
+                    }
                     Some(event) => self.on_event(event),
                     None => Ok(Some(Finish::Interrupted)),
                 },
                 Some(joined) = self.running.join_next_with_id(), if !self.running.is_empty() => {
-                    self.on_joined(joined)
+                    if self.slot.held || self.stopping {
+                        self.on_joined(joined)
+                    } else {
+                        self.park(Parked::Joined(joined));
+                        Ok(None)
+                    }
                 }
             };
             match outcome {
-                Ok(None) => {}
+                Ok(None) => self.release_slot_if_waiting(),
                 Ok(Some(finish)) => {
                     self.running.abort_all();
                     return finish;
@@ -257,6 +280,7 @@ impl Driver {
         match event {
             DriverEvent::Committed(Err(error), _) => Err(Error::from_storage(error)),
             DriverEvent::Committed(Ok(()), after) => {
+                self.commits_in_flight -= 1;
                 if let Some(stored) = self.stored.take() {
                     stored.send_replace(true);
                 }
@@ -276,6 +300,7 @@ impl Driver {
                 Ok(None)
             }
             DriverEvent::RetryDue(_) => Ok(None),
+            DriverEvent::SlotGranted => self.on_granted(),
             DriverEvent::Cancel => {
                 self.canceled.store(true, Ordering::Relaxed);
                 self.stop(WorkflowStatus::Canceled, None, Finish::Canceled)?;
@@ -301,13 +326,44 @@ impl Driver {
         }
     }
 
-    fn on_joined(
-        &mut self,
-        joined: std::result::Result<
-            (tokio::task::Id, (u32, u64, AttemptResult)),
-            tokio::task::JoinError,
-        >,
-    ) -> Result<Option<Finish>> {
+    /// Keeps work that came while the workflow held no slot, until it has one.
+    fn park(&mut self, work: Parked) {
+        self.slot.park(work, &*self.slots, &self.id);
+    }
+
+    /// A slot again: does the work that waited for it.
+    fn on_granted(&mut self) -> Result<Option<Finish>> {
+        for work in self.slot.granted() {
+            if self.stopping {
+                break;
+            }
+            let finish = match work {
+                Parked::Joined(joined) => self.on_joined(joined)?,
+                Parked::Retry(step) => self.on_event(DriverEvent::RetryDue(step))?,
+            };
+            if finish.is_some() {
+                return Ok(finish);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Gives the running slot back while every running step only waits and nothing is being
+    /// written.
+    fn release_slot_if_waiting(&mut self) {
+        if !self.slot.held || self.stopping || self.commits_in_flight > 0 {
+            return;
+        }
+        let working = self
+            .running_steps
+            .values()
+            .any(|&(step, _)| !self.tasks.get(step as usize).waits);
+        if !working {
+            self.slot.release(&*self.slots, &self.id);
+        }
+    }
+
+    fn on_joined(&mut self, joined: Joined) -> Result<Option<Finish>> {
         let (step, started, result) = match joined {
             Ok((id, (step, started, result))) => {
                 self.running_steps.remove(&id);
@@ -497,7 +553,8 @@ impl Driver {
         Ok(())
     }
 
-    fn submit(&self, batch: Batch, after: AfterCommit) {
+    fn submit(&mut self, batch: Batch, after: AfterCommit) {
+        self.commits_in_flight += 1;
         let sender = self.sender.clone();
         self.committer.submit(
             batch,

@@ -67,7 +67,7 @@ impl Engine {
         let events = &shared.events;
         {
             // One send at a time: the next sequence number follows the last one stored.
-            let _sending = events.sending.lock().await;
+            let _sending = events.lock_sends(&prefix).await;
             let queued = shared.store.scan_prefix(EVENTS, &prefix).await?;
             let last = match queued.last() {
                 Some((last, _)) => Some(sequence_of(prefix.len(), last)?),

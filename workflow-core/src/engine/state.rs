@@ -10,7 +10,7 @@ use workflow_storage::{Batch, StorageError};
 
 use super::Shared;
 use crate::{
-    driver::{Driver, DriverEvent, Finish, Services},
+    driver::{Driver, DriverEvent, Finish, Services, SlotPool},
     launch::{read_record, Launch},
     records::{encode, now_us, WORKFLOWS},
     Error, Result, WorkflowStatus,
@@ -29,12 +29,16 @@ pub(crate) struct Active {
     stored_sender: Arc<watch::Sender<bool>>,
     pub(crate) events: Option<mpsc::UnboundedSender<DriverEvent>>,
     pub(crate) cancel_requested: bool,
+    /// Whether it holds one of the `max_running` slots: false while it only waits.
+    holds_slot: bool,
 }
 
 #[derive(Default)]
 pub(crate) struct EngineState {
     pub(crate) active: HashMap<Arc<str>, Active>,
     running: usize,
+    /// Running workflows that waited without a slot and have work again: served first.
+    waking: VecDeque<Arc<str>>,
     queue: VecDeque<Arc<str>>,
     queued: HashMap<Arc<str>, Launch>,
     pub(crate) next_queue_seq: u64,
@@ -60,6 +64,7 @@ impl EngineState {
                 stored_sender: Arc::new(stored_sender),
                 events: None,
                 cancel_requested: false,
+                holds_slot: false,
             },
         );
         true
@@ -113,7 +118,7 @@ impl Shared {
         if state.closed {
             return Err(Error::Closed);
         }
-        if state.running < self.max_running && state.queue.is_empty() {
+        if state.running < self.max_running && state.queue.is_empty() && state.waking.is_empty() {
             state.running += 1;
             self.start_driver(&mut state, launch);
             return Ok(());
@@ -169,10 +174,24 @@ impl Shared {
         Ok(())
     }
 
-    /// Starts queued workflows while slots are free.
+    /// Gives free slots to waiting workflows that have work again, then starts queued ones.
     pub(crate) fn pump(self: &Arc<Self>) {
         let mut state = self.lock();
         while !state.closed && state.running < self.max_running {
+            if let Some(id) = state.waking.pop_front() {
+                if let Some(active) = state.active.get_mut(&id) {
+                    let granted = !active.holds_slot
+                        && active
+                            .events
+                            .as_ref()
+                            .is_some_and(|events| events.send(DriverEvent::SlotGranted).is_ok());
+                    if granted {
+                        active.holds_slot = true;
+                        state.running += 1;
+                    }
+                }
+                continue;
+            }
             let Some(id) = state.queue.pop_front() else {
                 break;
             };
@@ -216,6 +235,7 @@ impl Shared {
         let mut stored = None;
         if let Some(active) = state.active.get_mut(&id) {
             active.status = Some(WorkflowStatus::Running);
+            active.holds_slot = true;
             if active.cancel_requested {
                 let _ = sender.send(DriverEvent::Cancel);
             }
@@ -229,6 +249,7 @@ impl Shared {
             committer: self.committer.clone(),
             objects: self.objects.clone(),
             events: self.events.clone(),
+            slots: Arc::new(EngineSlots(Arc::downgrade(self))),
         };
         // The driver runs in a task of its own, so that even a panic in it ends the
         // workflow here (as Resumable in the store) instead of stranding its waiters.
@@ -257,7 +278,12 @@ impl Shared {
     fn finished(self: &Arc<Self>, id: &str, finish: Finish) {
         {
             let mut state = self.lock();
-            state.running = state.running.saturating_sub(1);
+            if state.active.get(id).is_some_and(|active| active.holds_slot) {
+                state.running = state.running.saturating_sub(1);
+            }
+            state.waking.retain(|waking| &**waking != id);
+            // Before the id is free for another run.
+            self.events.forget_workflow(id);
             state.release(id, finish);
         }
         self.pump();
@@ -295,6 +321,43 @@ impl Shared {
             }
         }
         waiting
+    }
+}
+
+/// The engine's running slots, for its drivers; weak, so that a driver never keeps a closed
+/// engine alive.
+struct EngineSlots(std::sync::Weak<Shared>);
+
+impl SlotPool for EngineSlots {
+    fn release(&self, id: &str) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        {
+            let mut state = shared.lock();
+            let state = &mut *state;
+            if let Some(active) = state.active.get_mut(id) {
+                if active.holds_slot {
+                    active.holds_slot = false;
+                    state.running = state.running.saturating_sub(1);
+                }
+            }
+        }
+        shared.pump();
+    }
+
+    fn request(&self, id: &str) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        {
+            let mut state = shared.lock();
+            if let Some((id, _)) = state.active.get_key_value(id) {
+                let id = id.clone();
+                state.waking.push_back(id);
+            }
+        }
+        shared.pump();
     }
 }
 

@@ -115,6 +115,7 @@ const REGISTERED: TaskRegistration = TaskRegistration {
     start: start_waiting,
     output_type: event_type,
     output_fingerprint: no_fingerprint,
+    waits: true,
 };
 
 inventory::submit! { REGISTERED }

@@ -2,7 +2,7 @@
 //! arrival, with a wake-up for the steps waiting on them.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeSet, HashMap},
     sync::{Arc, Mutex},
 };
 
@@ -23,16 +23,22 @@ pub(crate) struct Claimed {
 /// The external events of one engine.
 pub(crate) struct EventHub {
     store: Arc<dyn Storage>,
-    waiting: Mutex<HashMap<Vec<u8>, Arc<Notify>>>,
+    /// The wake-up of each queue that steps wait on, and how many steps wait on it.
+    waiting: Mutex<HashMap<Vec<u8>, (Arc<Notify>, usize)>>,
     /// Events handed to a running step, so that two waits never take the same one.
-    claimed: Mutex<HashSet<Vec<u8>>>,
-    /// Serializes sends, so that sequence numbers follow the order of arrival.
-    pub(crate) sending: tokio::sync::Mutex<()>,
+    claimed: Mutex<BTreeSet<Vec<u8>>>,
+    /// Serializes the sends to one queue, so that its sequence numbers follow the order of
+    /// arrival; queues hash to one of these locks, so sends to different workflows mostly run
+    /// (and group-commit) together.
+    sending: Box<[tokio::sync::Mutex<()>]>,
     /// The least next sequence number: a number is never given twice in one process (a
     /// consumed event's number may still be claimed), and it starts from the clock so that
     /// numbers keep growing across restarts.
     next_sequence: std::sync::atomic::AtomicU64,
 }
+
+/// How many locks the sends are spread over.
+const SEND_LOCKS: usize = 64;
 
 /// The prefix of the queue of events `key` of workflow `workflow`.
 pub(crate) fn queue_prefix(workflow: &str, key: &str) -> Vec<u8> {
@@ -45,18 +51,25 @@ impl EventHub {
             store,
             waiting: Mutex::default(),
             claimed: Mutex::default(),
-            sending: tokio::sync::Mutex::new(()),
+            sending: (0..SEND_LOCKS)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
             next_sequence: std::sync::atomic::AtomicU64::new(crate::records::now_us()),
         }
     }
 
+    /// Locks the sends to the queue `prefix`.
+    pub(crate) async fn lock_sends(&self, prefix: &[u8]) -> tokio::sync::MutexGuard<'_, ()> {
+        let shard = crate::value::stable_hash(prefix) as usize % self.sending.len();
+        self.sending[shard].lock().await
+    }
+
+    /// The wake-up of queue `prefix`, for one more waiting step.
     fn notify_of(&self, prefix: &[u8]) -> Arc<Notify> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(prefix.to_vec())
-            .or_default()
-            .clone()
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let (notify, waiters) = waiting.entry(prefix.to_vec()).or_default();
+        *waiters += 1;
+        notify.clone()
     }
 
     /// The sequence number of an event sent now, after `last_stored` (the last one queued).
@@ -69,23 +82,43 @@ impl EventHub {
         next
     }
 
-    /// Wakes the steps waiting on the queue `prefix`.
+    /// Wakes the steps waiting on the queue `prefix`, if any.
     pub(crate) fn wake(&self, prefix: &[u8]) {
-        self.notify_of(prefix).notify_waiters();
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((notify, _)) = waiting.get(prefix) {
+            notify.notify_waiters();
+        }
     }
 
     /// Waits for the oldest event of the queue `prefix` that no other step has taken.
     pub(crate) async fn claim(&self, prefix: &[u8]) -> Result<Claimed> {
-        let notify = self.notify_of(prefix);
+        let waiting = Waiting {
+            hub: self,
+            prefix,
+            notify: self.notify_of(prefix),
+        };
+        self.claim_with(prefix, &waiting.notify).await
+    }
+
+    async fn claim_with(&self, prefix: &[u8], notify: &Notify) -> Result<Claimed> {
         loop {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let queued = self.store.scan_prefix(EVENTS, prefix).await?;
             // Claims of events no longer stored were consumed by their checkpoints.
-            self.claimed().retain(|claimed| {
-                !claimed.starts_with(prefix) || queued.iter().any(|(key, _)| key == claimed)
-            });
+            {
+                let mut claimed = self.claimed();
+                let consumed: Vec<Vec<u8>> = claimed
+                    .range(prefix.to_vec()..)
+                    .take_while(|key| key.starts_with(prefix))
+                    .filter(|key| !queued.iter().any(|(queued, _)| queued == *key))
+                    .cloned()
+                    .collect();
+                for key in consumed {
+                    claimed.remove(&key);
+                }
+            }
             for (key, bytes) in queued {
                 if self.claimed().insert(key.clone()) {
                     let record = match decode(EVENTS, &key, &bytes) {
@@ -102,12 +135,47 @@ impl EventHub {
         }
     }
 
+    /// Forgets the claims of workflow `id`, whose driver ended: an event it consumed is gone
+    /// from the store, one it did not is free for the next run.
+    pub(crate) fn forget_workflow(&self, id: &str) {
+        let prefix = KeyBuilder::new().str(id).build();
+        let mut claimed = self.claimed();
+        let keys: Vec<Vec<u8>> = claimed
+            .range(prefix.clone()..)
+            .take_while(|key| key.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for key in keys {
+            claimed.remove(&key);
+        }
+    }
+
     /// Gives an event back, for a later wait (its step did not checkpoint it).
     pub(crate) fn release(&self, key: &[u8]) {
         self.claimed().remove(key);
     }
 
-    fn claimed(&self) -> std::sync::MutexGuard<'_, HashSet<Vec<u8>>> {
+    fn claimed(&self) -> std::sync::MutexGuard<'_, BTreeSet<Vec<u8>>> {
         self.claimed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A step waiting on a queue; the queue's wake-up is dropped with its last waiting step, even
+/// one stopped by a cancellation.
+struct Waiting<'a> {
+    hub: &'a EventHub,
+    prefix: &'a [u8],
+    notify: Arc<Notify>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut waiting = self.hub.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, waiters)) = waiting.get_mut(self.prefix) {
+            *waiters -= 1;
+            if *waiters == 0 {
+                waiting.remove(self.prefix);
+            }
+        }
     }
 }

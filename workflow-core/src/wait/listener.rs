@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::{
     arg::{encoded, Input},
-    dag::bind,
+    dag::{bind, bind_registration},
     registry::TaskRegistration,
     task::{fallible, signature_hash, Invocation, Task, TaskOptions},
     wait::EventSource,
@@ -94,7 +94,8 @@ impl<L: RegisteredListener> EventSource for L {
 
     fn into_dag(self) -> Dag<L::Event> {
         let listener = encoded(&self);
-        let poll = bind::<Poll<L>>(vec![listener.clone()]);
+        let poll: Dag<L::Event> =
+            bind_registration(poll_registration::<L>(), vec![listener.clone()]);
         bind::<Acknowledge<L>>(vec![listener, Input::Node(poll.into_node())])
     }
 }
@@ -149,7 +150,7 @@ impl<L: RegisteredListener> Task for Acknowledge<L> {
 /// The registration of the polling step of `L`, submitted by `#[event_listener]`.
 #[doc(hidden)]
 pub const fn poll_registration<L: RegisteredListener>() -> TaskRegistration {
-    TaskRegistration::of::<Poll<L>>()
+    TaskRegistration::of::<Poll<L>>().waiting()
 }
 
 /// The registration of the acknowledging step of `L`, submitted by `#[event_listener]`.

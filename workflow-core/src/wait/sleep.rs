@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::{
     arg::IntoArg,
     context::context,
-    dag::bind,
+    dag::bind_registration,
     records::now_us,
     registry::TaskRegistration,
     task::{plain, signature_hash, Invocation, Task, TaskOptions},
@@ -39,7 +39,7 @@ use crate::{
 /// ```
 pub fn sleep(duration: Duration) -> Dag<()> {
     let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-    bind::<Sleep>(vec![IntoArg::<u64>::into_input(millis)])
+    bind_registration(REGISTRATION, vec![IntoArg::<u64>::into_input(millis)])
 }
 
 /// The task behind [`sleep`]: registered like any task, so a stored sleep resumes anywhere.
@@ -67,4 +67,6 @@ impl Task for Sleep {
     }
 }
 
-inventory::submit! { TaskRegistration::of::<Sleep>() }
+const REGISTRATION: TaskRegistration = TaskRegistration::of::<Sleep>().waiting();
+
+inventory::submit! { REGISTRATION }
