@@ -20,11 +20,14 @@ pub(crate) struct Claimed {
     pub(crate) record: EventRecord,
 }
 
+/// The wake-up of a queue, and how many steps wait on it.
+type Waiters = (Arc<Notify>, usize);
+
 /// The external events of one engine.
 pub(crate) struct EventHub {
     store: Arc<dyn Storage>,
     /// The wake-up of each queue that steps wait on, and how many steps wait on it.
-    waiting: Mutex<HashMap<Vec<u8>, (Arc<Notify>, usize)>>,
+    waiting: Mutex<HashMap<Vec<u8>, Waiters>>,
     /// Events handed to a running step, so that two waits never take the same one.
     claimed: Mutex<BTreeSet<Vec<u8>>>,
     /// Serializes the sends to one queue, so that its sequence numbers follow the order of
