@@ -47,6 +47,14 @@
 //! long sync task that must run on tokio's blocking pool. The per-node methods of [`Dag`]
 //! override most of them for one node.
 //!
+//! # Waiting
+//!
+//! [`sleep`] is a durable timer, and [`wait_for_event`] waits for an [`ExternalEvent`] sent
+//! with [`Engine::send_event`] or for a user's [`EventListener`] (its impl marked
+//! [`#[event_listener]`](macro@event_listener)). Both are steps of the DAG, so a task that
+//! takes them as arguments runs once they have occurred; waiting holds no thread and no
+//! running slot.
+//!
 //! # Durability
 //!
 //! With [`Durability::Sync`] (the default) a checkpoint is fsynced before its dependents

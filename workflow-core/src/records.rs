@@ -30,6 +30,28 @@ pub(crate) const OBJECT_OWNERS: Keyspace = Keyspace::new("object_owners");
 /// not yet consumed by a checkpoint.
 pub(crate) const EVENTS: Keyspace = Keyspace::new("events");
 
+/// (deadline in microseconds since the Unix epoch, workflow id, step) -> nothing: the sleeps
+/// that have started and not finished, in deadline order. An index: an entry whose workflow
+/// is gone or finished is stale, and readers skip (and remove) it.
+pub(crate) const TIMERS: Keyspace = Keyspace::new("timers");
+
+/// The key of the timer of step `step` of workflow `id`, due at `deadline_us`.
+pub(crate) fn timer_key(deadline_us: u64, id: &str, step: u32) -> Vec<u8> {
+    KeyBuilder::with_capacity(id.len() + 13)
+        .u64(deadline_us)
+        .str(id)
+        .u32(step)
+        .build()
+}
+
+/// The deadline and workflow id of a timer key.
+pub(crate) fn parse_timer_key(key: &[u8]) -> Option<(u64, String)> {
+    let mut reader = workflow_storage::KeyReader::new(key);
+    let deadline = reader.u64()?;
+    let id = reader.str()?.to_string();
+    Some((deadline, id))
+}
+
 /// The keyspaces holding per-step records of a workflow.
 pub(crate) const STEP_KEYSPACES: [Keyspace; 4] = [STEPS, RESULTS, ATTEMPTS, EVENTS];
 

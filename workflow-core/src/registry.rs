@@ -29,6 +29,9 @@ pub struct TaskRegistration {
     /// Whether the task only waits (a sleep or an event): a workflow whose running steps all
     /// wait gives its running slot back.
     pub(crate) waits: bool,
+    /// For a sleep: its duration in milliseconds, read from its encoded arguments, so that
+    /// its deadline can be indexed.
+    pub(crate) timer_millis: Option<TimerMillis>,
 }
 
 impl std::fmt::Debug for TaskRegistration {
@@ -54,6 +57,7 @@ impl TaskRegistration {
             output_type: short_type_name::<M::Output>,
             output_fingerprint: fingerprint::<M::Output>,
             waits: false,
+            timer_millis: None,
         }
     }
 
@@ -67,6 +71,9 @@ impl TaskRegistration {
 }
 
 inventory::collect!(TaskRegistration);
+
+/// Reads a sleep's duration in milliseconds from its encoded arguments.
+pub(crate) type TimerMillis = fn(&[u8]) -> Option<u64>;
 
 /// A started attempt whose output is already encoded.
 pub(crate) enum ErasedInvocation {

@@ -4,6 +4,7 @@
 mod graph;
 mod settle;
 mod slot;
+mod start;
 mod tasks;
 
 use std::{
@@ -18,8 +19,8 @@ use std::{
 use tokio::{sync::mpsc, task::JoinSet};
 use workflow_storage::Batch;
 
+use graph::Graph;
 pub(crate) use graph::{append_output, input_steps, is_available};
-use graph::{assemble_args, Graph};
 pub(crate) use slot::SlotPool;
 use slot::{Joined, Parked, Slot};
 
@@ -27,14 +28,13 @@ use crate::attempt::Args;
 use crate::object::ObjectSpace;
 use crate::wait::EventHub;
 use crate::{
-    attempt::{panic_message, run_attempt, AttemptResult, AttemptSpec},
+    attempt::{panic_message, AttemptResult},
     committer::{CommitResult, Committer},
-    context::TaskContext,
     launch::{Launch, StepResult},
     lower::TaskIds,
     records::{
         encode, now_us, step_key, AttemptRecord, StepRecord, WorkflowRecord, ATTEMPTS, EVENTS,
-        WORKFLOWS,
+        TIMERS, WORKFLOWS,
     },
     task_error::FailureKind,
     Error, Result, TaskError, WorkflowStatus,
@@ -144,6 +144,8 @@ pub(crate) struct Driver {
     slot: Slot,
     /// Commits submitted and not yet durable.
     commits_in_flight: usize,
+    /// The keys of the timers of running sleeps, removed with their checkpoints.
+    timers: HashMap<u32, Vec<u8>>,
 }
 
 impl Driver {
@@ -214,6 +216,7 @@ impl Driver {
             slots,
             slot: Slot::held(),
             commits_in_flight: 0,
+            timers: HashMap::new(),
         })
     }
 
@@ -326,43 +329,6 @@ impl Driver {
         }
     }
 
-    /// Keeps work that came while the workflow held no slot, until it has one.
-    fn park(&mut self, work: Parked) {
-        self.slot.park(work, &*self.slots, &self.id);
-    }
-
-    /// A slot again: does the work that waited for it.
-    fn on_granted(&mut self) -> Result<Option<Finish>> {
-        for work in self.slot.granted() {
-            if self.stopping {
-                break;
-            }
-            let finish = match work {
-                Parked::Joined(joined) => self.on_joined(joined)?,
-                Parked::Retry(step) => self.on_event(DriverEvent::RetryDue(step))?,
-            };
-            if finish.is_some() {
-                return Ok(finish);
-            }
-        }
-        Ok(None)
-    }
-
-    /// Gives the running slot back while every running step only waits and nothing is being
-    /// written.
-    fn release_slot_if_waiting(&mut self) {
-        if !self.slot.held || self.stopping || self.commits_in_flight > 0 {
-            return;
-        }
-        let working = self
-            .running_steps
-            .values()
-            .any(|&(step, _)| !self.tasks.get(step as usize).waits);
-        if !working {
-            self.slot.release(&*self.slots, &self.id);
-        }
-    }
-
     fn on_joined(&mut self, joined: Joined) -> Result<Option<Finish>> {
         let (step, started, result) = match joined {
             Ok((id, (step, started, result))) => {
@@ -411,102 +377,6 @@ impl Driver {
         }
     }
 
-    /// Records the start of an attempt of each step in `batch`, then starts them once it is
-    /// durable.
-    fn begin(&mut self, steps: Vec<u32>, mut batch: Batch) -> Result<()> {
-        let now = now_us();
-        let mut start = Vec::with_capacity(steps.len());
-        let mut exhausted = Vec::new();
-        for step in steps {
-            let s = step as usize;
-            if self.attempts[s] > self.record(s)?.options.max_retries {
-                // Every allowed attempt was started, and the last one died with its process.
-                exhausted.push(step);
-                continue;
-            }
-            self.attempts[s] += 1;
-            if self.first_start[s] == 0 {
-                self.first_start[s] = now;
-            }
-            let record = AttemptRecord {
-                attempts: self.attempts[s],
-                first_start_us: self.first_start[s],
-                last_start_us: now,
-            };
-            batch.put(ATTEMPTS, step_key(&self.id, step), encode(&record)?);
-            start.push(step);
-        }
-        self.submit(batch, AfterCommit::Start(start));
-        for step in exhausted {
-            if self.stopping {
-                break;
-            }
-            let error = TaskError::new(
-                FailureKind::Lost,
-                "the process running the task stopped during its last attempt",
-                self.attempts[step as usize],
-            );
-            self.on_exhausted(step, error)?;
-        }
-        Ok(())
-    }
-
-    fn spawn_attempt(&mut self, step: u32) -> Result<()> {
-        let s = step as usize;
-        let args = match &self.args[s] {
-            Some(args) => args.clone(),
-            None => {
-                let args = Arc::new(assemble_args(self.record(s)?, &self.meta, &self.results)?);
-                self.args[s] = Some(args.clone());
-                self.release_inputs(s);
-                args
-            }
-        };
-        let record = self.record(s)?;
-        let options = &record.options;
-        let spec = AttemptSpec {
-            task: *self.tasks.get(s),
-            args,
-            context: TaskContext {
-                workflow_id: self.id.clone(),
-                task_id: record.task_id.as_str().into(),
-                attempt: self.attempts[s],
-                workflow_canceled: self.canceled.clone(),
-                deadline: options
-                    .timeout_ms
-                    .map(|ms| std::time::Instant::now() + Duration::from_millis(ms)),
-                objects: self.objects.clone(),
-                events: self.event_hub.clone(),
-                staged: Default::default(),
-                first_start_us: self.first_start[s],
-            },
-            timeout: options.timeout_ms.map(Duration::from_millis),
-        };
-        let started = now_us();
-        let handle = self
-            .running
-            .spawn(async move { (step, started, run_attempt(spec).await) });
-        self.running_steps.insert(handle.id(), (step, started));
-        Ok(())
-    }
-
-    /// Drops outputs that every dependent has taken.
-    fn release_inputs(&mut self, s: usize) {
-        let Some(inputs) = self.records[s].as_deref().map(input_steps) else {
-            return;
-        };
-        for input in inputs {
-            let i = input as usize;
-            self.graph.consumers_left[i] = self.graph.consumers_left[i].saturating_sub(1);
-            if self.graph.consumers_left[i] == 0
-                && i != self.record.root as usize
-                && !self.graph.waiters.contains_key(&input)
-            {
-                self.results[i] = None;
-            }
-        }
-    }
-
     fn stop(&mut self, status: WorkflowStatus, batch: Option<Batch>, finish: Finish) -> Result<()> {
         if self.stopping {
             return Ok(());
@@ -528,6 +398,12 @@ impl Driver {
 
     fn stop_with_batch(&mut self, batch: &mut Batch, status: WorkflowStatus) -> Result<()> {
         self.stopping = true;
+        if status != WorkflowStatus::Resumable {
+            // Its sleeps will not go on, or start again with new deadlines.
+            for (_, key) in self.timers.drain() {
+                batch.delete(TIMERS, key);
+            }
+        }
         self.record.status = status;
         if status != WorkflowStatus::Resumable {
             self.record.end_us = Some(now_us());

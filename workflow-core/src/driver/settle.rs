@@ -27,6 +27,9 @@ impl Driver {
         mut batch: Batch,
     ) -> Result<Option<Finish>> {
         self.args[step as usize] = None;
+        if let Some(key) = self.timers.remove(&step) {
+            batch.delete(crate::records::TIMERS, key);
+        }
         let mut ready = Vec::new();
         let root_done = self.settle(step, started, result, &mut batch, &mut ready)?;
         if root_done {

@@ -4,7 +4,8 @@
 
 use tokio::task::{Id, JoinError};
 
-use crate::attempt::AttemptResult;
+use super::{Driver, DriverEvent, Finish};
+use crate::{attempt::AttemptResult, Result};
 
 /// The engine's running slots, as a driver sees them.
 pub(crate) trait SlotPool: Send + Sync {
@@ -62,6 +63,45 @@ impl Slot {
         if self.held {
             self.held = false;
             pool.release(id);
+        }
+    }
+}
+
+impl Driver {
+    /// Keeps work that came while the workflow held no slot, until it has one.
+    pub(super) fn park(&mut self, work: Parked) {
+        self.slot.park(work, &*self.slots, &self.id);
+    }
+
+    /// A slot again: does the work that waited for it.
+    pub(super) fn on_granted(&mut self) -> Result<Option<Finish>> {
+        for work in self.slot.granted() {
+            if self.stopping {
+                break;
+            }
+            let finish = match work {
+                Parked::Joined(joined) => self.on_joined(joined)?,
+                Parked::Retry(step) => self.on_event(DriverEvent::RetryDue(step))?,
+            };
+            if finish.is_some() {
+                return Ok(finish);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Gives the running slot back while every running step only waits and nothing is being
+    /// written.
+    pub(super) fn release_slot_if_waiting(&mut self) {
+        if !self.slot.held || self.stopping || self.commits_in_flight > 0 {
+            return;
+        }
+        let working = self
+            .running_steps
+            .values()
+            .any(|&(step, _)| !self.tasks.get(step as usize).waits);
+        if !working {
+            self.slot.release(&*self.slots, &self.id);
         }
     }
 }

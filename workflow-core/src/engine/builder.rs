@@ -96,7 +96,11 @@ impl EngineBuilder {
         self
     }
 
-    /// How many workflows run at once (default 1,000); the rest wait as `Pending`.
+    /// How many workflows with work to do run at once (default 1,000); the rest wait as
+    /// `Pending`, in FIFO order.
+    ///
+    /// A workflow whose running steps all wait (sleeps, events, retry backoffs) gives its slot
+    /// back, and gets one again, before any pending workflow, when it has work.
     pub fn max_running_workflows(mut self, limit: usize) -> Self {
         self.max_running = limit.max(1);
         self

@@ -45,6 +45,9 @@ impl Engine {
 
     /// Resumes every `Resumable` workflow in the background; returns their ids.
     ///
+    /// Workflows whose sleeps are due come first, earliest deadline first (found through the
+    /// store's index of timers, not by reading every workflow), then the others.
+    ///
     /// # Examples
     ///
     /// ```
@@ -56,12 +59,20 @@ impl Engine {
     /// # }
     /// ```
     pub async fn resume_all(&self) -> Result<Vec<String>> {
+        let shared = self.shared();
+        let due = shared.due_timers().await?;
+        let rest = self.list(Some(WorkflowStatus::Resumable)).await?;
+        let first: std::collections::HashSet<&String> = due.iter().collect();
+        let rest = rest
+            .into_iter()
+            .map(|info| info.id)
+            .filter(|id| !first.contains(id));
         let mut resumed = Vec::new();
-        for info in self.list(Some(WorkflowStatus::Resumable)).await? {
-            match self.shared().resume_stored(&info.id).await {
-                Ok(()) => resumed.push(info.id),
+        for id in due.iter().cloned().chain(rest) {
+            match shared.resume_stored(&id).await {
+                Ok(()) => resumed.push(id),
                 Err(error) => {
-                    tracing::warn!(workflow.id = %info.id, %error, "cannot resume workflow")
+                    tracing::warn!(workflow.id = %id, %error, "cannot resume workflow")
                 }
             }
         }

@@ -6,6 +6,7 @@ mod manage;
 mod queries;
 mod state;
 mod submit;
+mod timers;
 
 use std::{
     path::{Path, PathBuf},

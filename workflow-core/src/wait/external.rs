@@ -116,6 +116,7 @@ const REGISTERED: TaskRegistration = TaskRegistration {
     output_type: event_type,
     output_fingerprint: no_fingerprint,
     waits: true,
+    timer_millis: None,
 };
 
 inventory::submit! { REGISTERED }

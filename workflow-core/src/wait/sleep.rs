@@ -67,6 +67,16 @@ impl Task for Sleep {
     }
 }
 
-const REGISTRATION: TaskRegistration = TaskRegistration::of::<Sleep>().waiting();
+const REGISTRATION: TaskRegistration = TaskRegistration {
+    timer_millis: Some(millis_of),
+    ..TaskRegistration::of::<Sleep>().waiting()
+};
+
+/// The duration of a sleep, from its encoded arguments.
+fn millis_of(args: &[u8]) -> Option<u64> {
+    crate::value::decode_value::<(u64,)>(args, "workflow::sleep")
+        .ok()
+        .map(|(millis,)| millis)
+}
 
 inventory::submit! { REGISTRATION }
