@@ -72,7 +72,7 @@
 
 pub use async_trait::async_trait;
 pub use workflow_core::*;
-pub use workflow_macros::{event_listener, task};
+pub use workflow_macros::{event_listener, task, virtual_actor};
 pub use workflow_storage::Durability;
 
 /// The storage layer: the [`Storage`](storage::Storage) trait and its backends, for
@@ -84,9 +84,9 @@ pub mod storage {
 /// Everything a workflow program needs: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        async_trait, event_listener, task, Dag, Durability, Engine, EngineBuilder, Error,
-        EventListener, ExternalEvent, Flow, IntoArg, ObjectRef, TaskContext, TaskError,
-        TaskMetadata, TaskStatus, TaskValue, Workflow, WorkflowHandle, WorkflowInfo,
+        async_trait, event_listener, task, virtual_actor, ActorCall, Dag, Durability, Engine,
+        EngineBuilder, Error, EventListener, ExternalEvent, Flow, IntoArg, ObjectRef, TaskContext,
+        TaskError, TaskMetadata, TaskStatus, TaskValue, Workflow, WorkflowHandle, WorkflowInfo,
         WorkflowMetadata, WorkflowStatus,
     };
 }

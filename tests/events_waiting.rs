@@ -157,3 +157,45 @@ async fn ten_thousand_waiting_workflows_are_each_released_once() -> workflow::Re
     assert_eq!(successful.len(), COUNT as usize);
     engine.close().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_workflow_that_cannot_load_gives_its_slot_back() -> workflow::Result<()> {
+    use workflow::storage::{Batch, FjallStore, KeyBuilder, Keyspace, Storage};
+    const STEPS: Keyspace = Keyspace::new("steps");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let open = || {
+        Engine::builder()
+            .path(&path)
+            .max_running_workflows(1)
+            .build()
+    };
+    let engine = open().await?;
+    engine
+        .spawn("busy", support::gated::bind("unloadable-busy", 1))
+        .await?;
+    engine
+        .spawn("broken", support::counted::bind("unloadable-broken", 2))
+        .await?;
+    assert_eq!(engine.status("broken").await?, WorkflowStatus::Pending);
+    engine.close().await?;
+
+    // The pending workflow loses its steps: it cannot be loaded when its turn comes.
+    let store = FjallStore::open(&path).unwrap();
+    let mut batch = Batch::new();
+    let prefix = KeyBuilder::new().str("broken").build();
+    for (key, _) in store.scan_prefix(STEPS, &prefix).await.unwrap() {
+        batch.delete(STEPS, key);
+    }
+    store.commit(batch, Durability::Sync).await.unwrap();
+    store.close().await.unwrap();
+
+    let engine = open().await?;
+    let later = engine.run("later", support::counted::bind("unloadable-later", 3));
+    let out = tokio::time::timeout(Duration::from_secs(10), later)
+        .await
+        .expect("the slot of the workflow that failed to load was never given back")?;
+    assert_eq!(out, 3);
+    engine.close().await
+}

@@ -4,6 +4,10 @@ pub use async_trait::async_trait;
 pub use inventory;
 
 pub use crate::{
+    actor::{
+        get_actor, get_or_create, method_registration, ActorHandle, ActorInvocation, ActorMethod,
+        VirtualActor,
+    },
     arg::{Input, IntoArg},
     dag::{bind, Dag},
     object::{remote, ObjectRef},
@@ -13,6 +17,7 @@ pub use crate::{
         Invocation, Outcome, Task, TaskOptions,
     },
     wait::{ack_registration, poll_registration, EventListener, RegisteredListener},
+    ActorCall, Engine, Result,
 };
 
 /// `Some(Duration::from_millis(ms))`, for options written as humantime strings.

@@ -66,14 +66,20 @@ pub(crate) async fn run_attempt(spec: AttemptSpec) -> AttemptResult {
             }
         }
     };
+    let context = spec.context.clone();
+    // Records the attempt staged go with its checkpoint, and with nothing else.
+    let staged = move |mut records: Batch| {
+        records.append(context.take_writes());
+        records
+    };
     match run_body(spec).await {
         AttemptResult::Value(bytes, refs, _) => match persist(refs.clone()).await {
-            Ok(Ok(records)) => AttemptResult::Value(bytes, refs, records),
+            Ok(Ok(records)) => AttemptResult::Value(bytes, refs, staged(records)),
             Ok(Err(error)) => persist_failed(error),
             Err(timeout) => timeout,
         },
         AttemptResult::Continue(node, _) => match persist(refs_of(&node)).await {
-            Ok(Ok(records)) => AttemptResult::Continue(node, records),
+            Ok(Ok(records)) => AttemptResult::Continue(node, staged(records)),
             Ok(Err(error)) => persist_failed(error),
             Err(timeout) => timeout,
         },

@@ -5,12 +5,15 @@ use std::{
     future::Future,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::Instant,
 };
 
+use workflow_storage::Batch;
+
 use crate::{
+    actor::ActorSpace,
     object::{ObjectSpace, StagedObjects},
     wait::EventHub,
 };
@@ -46,6 +49,9 @@ pub struct TaskContext {
     pub(crate) events: Arc<EventHub>,
     /// Objects this attempt made with `workflow::put` or `remote`.
     pub(crate) staged: StagedObjects,
+    pub(crate) actors: Arc<ActorSpace>,
+    /// Records to commit with this attempt's checkpoint (an actor's new state).
+    pub(crate) writes: Arc<Mutex<Batch>>,
     /// When the step's first attempt started (microseconds since the Unix epoch), as stored.
     pub(crate) first_start_us: u64,
 }
@@ -73,6 +79,21 @@ impl TaskContext {
             || self
                 .deadline
                 .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+}
+
+impl TaskContext {
+    /// Adds `batch` to the records committed with this attempt's checkpoint.
+    pub(crate) fn stage_write(&self, batch: Batch) {
+        self.writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(batch);
+    }
+
+    /// The records staged for this attempt's checkpoint.
+    pub(crate) fn take_writes(&self) -> Batch {
+        std::mem::take(&mut *self.writes.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

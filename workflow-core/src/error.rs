@@ -37,6 +37,16 @@ pub enum Error {
         /// The id that was not found.
         id: String,
     },
+    /// An actor id is taken by an actor of another type.
+    #[error("actor `{id}` is a `{stored}`, not a `{requested}`; open it with its own type or pick another id")]
+    ActorTypeMismatch {
+        /// The actor's id.
+        id: String,
+        /// The durable name of the stored actor's type.
+        stored: String,
+        /// The durable name of the type it was opened as.
+        requested: String,
+    },
     /// The workflow id is taken by a workflow with a different DAG.
     #[error("workflow `{id}` already exists with a different DAG; pick a new id or delete the old workflow")]
     AlreadyExists {

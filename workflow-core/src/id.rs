@@ -5,8 +5,22 @@ use crate::{Error, Result};
 /// The longest id accepted.
 pub(crate) const MAX_ID_LEN: usize = 200;
 
-/// Checks a workflow id: 1 to 200 ASCII letters, digits, `-`, `_`, `.`, `:`.
+/// Checks the id of an existing workflow: a user's id, or the id of an actor's call.
 pub(crate) fn validate_workflow_id(id: &str) -> Result<()> {
+    // The workflow of an actor's call: `{actor_id}@{n}`.
+    if let Some((actor, call)) = id.rsplit_once('@') {
+        if !call.is_empty() && call.bytes().all(|b| b.is_ascii_digit()) {
+            return validate_user_id(actor).map_err(|_| Error::InvalidId {
+                id: shorten(id),
+                reason: "an actor call's id is an actor id, `@` and a number",
+            });
+        }
+    }
+    validate_user_id(id)
+}
+
+/// Checks an id a user gives to a new workflow or actor: 1 to 200 of `[A-Za-z0-9-_.:]`.
+pub(crate) fn validate_user_id(id: &str) -> Result<()> {
     let reason = if id.is_empty() {
         Some("an id must not be empty")
     } else if id.len() > MAX_ID_LEN {
@@ -57,9 +71,22 @@ mod tests {
     fn rejects_everything_else() {
         for bad in ["", "a/b", "a b", "a\0b", "é", "a@1", &"x".repeat(201)] {
             assert!(
+                matches!(validate_user_id(bad), Err(Error::InvalidId { .. })),
+                "{bad:?} was accepted"
+            );
+        }
+        for bad in ["a@", "@1", "a@1x", "a/b@1", "a@1@2"] {
+            assert!(
                 matches!(validate_workflow_id(bad), Err(Error::InvalidId { .. })),
                 "{bad:?} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn accepts_the_ids_of_actor_calls() {
+        assert!(validate_workflow_id("counter_1@0").is_ok());
+        assert!(validate_workflow_id("counter_1@42").is_ok());
+        assert!(validate_user_id("counter_1@42").is_err());
     }
 }

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+mod actor;
 mod arg;
 mod attempt;
 mod committer;
@@ -31,6 +32,7 @@ mod wait;
 #[doc(hidden)]
 pub mod __private;
 
+pub use actor::ActorCall;
 pub use arg::IntoArg;
 pub use context::{context, try_context, TaskContext};
 pub use create::{create, Workflow};

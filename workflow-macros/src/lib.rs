@@ -6,7 +6,9 @@
 
 mod errors;
 mod event_listener;
+mod name_option;
 mod task;
+mod virtual_actor;
 
 use proc_macro::TokenStream;
 
@@ -55,4 +57,24 @@ pub fn task(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn event_listener(attr: TokenStream, item: TokenStream) -> TokenStream {
     event_listener::expand(attr.into(), item.into()).into()
+}
+
+/// Makes an `impl` block a durable virtual actor: `#[virtual_actor] impl Counter { .. }`.
+///
+/// The type must derive serde's `Serialize` and `Deserialize`: it is the actor's state. The
+/// impl needs `fn new(..) -> Self`, run once when an actor is created. Methods taking
+/// `&mut self` are writers: calls on one actor run one at a time in arrival order, and each
+/// commits the new state with its output. Methods taking `&self` are read-only and run at
+/// once on the last committed state. Methods may be `async` and return `T`, `Result<T, E>`
+/// or `Flow<T>`; functions without `self` other than `new` are left as they are.
+///
+/// Beside the impl it generates `Counter::get_or_create(&engine, id, new's args..)`,
+/// `Counter::get_actor(&engine, id)` and their handle type `CounterHandle` (with the
+/// visibility of `new`), whose methods mirror the actor's and return a `workflow::ActorCall`
+/// to `.run().await` or `.spawn().await`. The actor type is stored under a durable name:
+/// module path and type name, or `#[virtual_actor(name = "bank.account")]`. See
+/// `workflow::ActorCall` for an example.
+#[proc_macro_attribute]
+pub fn virtual_actor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    virtual_actor::expand(attr.into(), item.into()).into()
 }

@@ -22,8 +22,9 @@ use workflow_storage::Batch;
 use graph::Graph;
 pub(crate) use graph::{append_output, input_steps, is_available};
 pub(crate) use slot::SlotPool;
-use slot::{Joined, Parked, Slot};
+use slot::{Joined, Slot};
 
+use crate::actor::ActorSpace;
 use crate::attempt::Args;
 use crate::object::ObjectSpace;
 use crate::wait::EventHub;
@@ -86,6 +87,9 @@ pub(crate) struct Services {
     pub(crate) objects: Arc<ObjectSpace>,
     pub(crate) events: Arc<EventHub>,
     pub(crate) slots: Arc<dyn SlotPool>,
+    /// Whether the workflow counts against `max_running_workflows` (actor calls do not).
+    pub(crate) counted: bool,
+    pub(crate) actors: Arc<ActorSpace>,
 }
 
 /// What the driver keeps of every step once its record is dropped.
@@ -142,6 +146,7 @@ pub(crate) struct Driver {
     stored: Option<Arc<tokio::sync::watch::Sender<bool>>>,
     slots: Arc<dyn SlotPool>,
     slot: Slot,
+    actors: Arc<ActorSpace>,
     /// Commits submitted and not yet durable.
     commits_in_flight: usize,
     /// The keys of the timers of running sleeps, removed with their checkpoints.
@@ -162,6 +167,8 @@ impl Driver {
             objects,
             events: event_hub,
             slots,
+            counted,
+            actors,
         } = services;
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
@@ -214,7 +221,8 @@ impl Driver {
             event_hub,
             event_types: HashMap::new(),
             slots,
-            slot: Slot::held(),
+            slot: Slot::new(counted),
+            actors,
             commits_in_flight: 0,
             timers: HashMap::new(),
         })
@@ -249,20 +257,11 @@ impl Driver {
         loop {
             let outcome = tokio::select! {
                 event = self.events.recv() => match event {
-                    Some(DriverEvent::RetryDue(step)) if !self.slot.held && !self.stopping => {
-                        self.park(Parked::Retry(step));
-                        Ok(None)
-                    }
                     Some(event) => self.on_event(event),
                     None => Ok(Some(Finish::Interrupted)),
                 },
                 Some(joined) = self.running.join_next_with_id(), if !self.running.is_empty() => {
-                    if self.slot.held || self.stopping {
-                        self.on_joined(joined)
-                    } else {
-                        self.park(Parked::Joined(joined));
-                        Ok(None)
-                    }
+                    self.on_joined(joined)
                 }
             };
             match outcome {
@@ -290,9 +289,7 @@ impl Driver {
                 match after {
                     AfterCommit::Stop(finish) => Ok(Some(finish)),
                     AfterCommit::Start(steps) if !self.stopping => {
-                        for step in steps {
-                            self.spawn_attempt(step)?;
-                        }
+                        self.start_steps(steps)?;
                         Ok(None)
                     }
                     AfterCommit::Start(_) => Ok(None),
@@ -313,7 +310,14 @@ impl Driver {
                 // An attempt stopped by a clean shutdown does not count against its retries;
                 // its first start stays (a sleep's deadline is counted from it).
                 let mut batch = Batch::new();
-                for &(step, _) in self.running_steps.values() {
+                let parked = self.slot.parked.iter().copied();
+                let started: Vec<u32> = self
+                    .running_steps
+                    .values()
+                    .map(|&(step, _)| step)
+                    .chain(parked)
+                    .collect();
+                for step in started {
                     let s = step as usize;
                     self.attempts[s] = self.attempts[s].saturating_sub(1);
                     let record = AttemptRecord {

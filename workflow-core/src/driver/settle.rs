@@ -250,12 +250,16 @@ impl Driver {
     /// A step failed for good. The nearest step that catches errors, the step itself or one
     /// whose continuation it belongs to, settles as `Err`; with none, the workflow fails.
     pub(super) fn on_exhausted(&mut self, step: u32, error: TaskError) -> Result<()> {
+        let mut timers = Batch::new();
+        if let Some(key) = self.timers.remove(&step) {
+            timers.delete(crate::records::TIMERS, key);
+        }
         let mut at = Some(step);
         while let Some(candidate) = at {
             let c = candidate as usize;
             if self.meta[c].catch {
                 self.args[c] = None;
-                let mut batch = Batch::new();
+                let mut batch = std::mem::take(&mut timers);
                 let mut ready = Vec::new();
                 if self.settle(
                     candidate,
@@ -283,7 +287,7 @@ impl Driver {
             end_us: now_us(),
         });
         self.stop_with(
-            Batch::new(),
+            timers,
             WorkflowStatus::Failed,
             Finish::Failed { task_id, error },
         )

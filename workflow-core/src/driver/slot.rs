@@ -1,10 +1,13 @@
 //! A workflow's running slot: held while it has work to do, given back while it only waits
 //! (on sleeps, events or retry backoffs), so that waiting workflows do not hold
 //! `max_running_workflows` from those with work.
+//!
+//! Without a slot a driver still checkpoints what its waits produce and starts new waits;
+//! only the start of steps that work waits for a slot.
 
 use tokio::task::{Id, JoinError};
 
-use super::{Driver, DriverEvent, Finish};
+use super::{Driver, Finish};
 use crate::{attempt::AttemptResult, Result};
 
 /// The engine's running slots, as a driver sees them.
@@ -19,48 +22,37 @@ pub(crate) trait SlotPool: Send + Sync {
 /// What a step's attempt task gave back when it was joined.
 pub(crate) type Joined = Result<(Id, (u32, u64, AttemptResult)), JoinError>;
 
-/// Work that arrived while the workflow held no slot, done once it has one again.
-pub(crate) enum Parked {
-    Joined(Joined),
-    Retry(u32),
-}
-
-/// Whether the driver holds a slot, and what waits for one.
+/// Whether the driver holds a slot, and which steps wait for one to start.
 pub(crate) struct Slot {
     pub(crate) held: bool,
+    /// Kept for good: the workflow takes no slot of the engine's (an actor call).
+    fixed: bool,
     requested: bool,
-    pub(crate) parked: Vec<Parked>,
+    /// Steps whose attempt is recorded, to start once a slot is granted.
+    pub(crate) parked: Vec<u32>,
 }
 
 impl Slot {
-    /// A driver starts with the slot it was started in.
-    pub(crate) fn held() -> Slot {
+    /// A driver starts with the slot it was started in; one that is not `counted` keeps it.
+    pub(crate) fn new(counted: bool) -> Slot {
         Slot {
             held: true,
+            fixed: !counted,
             requested: false,
             parked: Vec::new(),
         }
     }
 
-    /// Keeps `work` until a slot is granted, asking for one once.
-    pub(crate) fn park(&mut self, work: Parked, pool: &dyn SlotPool, id: &str) {
-        self.parked.push(work);
-        if !self.requested {
-            self.requested = true;
-            pool.request(id);
-        }
-    }
-
-    /// A slot was granted: the parked work, to do now.
-    pub(crate) fn granted(&mut self) -> Vec<Parked> {
+    /// A slot was granted: the steps to start now.
+    fn granted(&mut self) -> Vec<u32> {
         self.held = true;
         self.requested = false;
         std::mem::take(&mut self.parked)
     }
 
     /// Gives the slot back.
-    pub(crate) fn release(&mut self, pool: &dyn SlotPool, id: &str) {
-        if self.held {
+    fn release(&mut self, pool: &dyn SlotPool, id: &str) {
+        if self.held && !self.fixed {
             self.held = false;
             pool.release(id);
         }
@@ -68,24 +60,30 @@ impl Slot {
 }
 
 impl Driver {
-    /// Keeps work that came while the workflow held no slot, until it has one.
-    pub(super) fn park(&mut self, work: Parked) {
-        self.slot.park(work, &*self.slots, &self.id);
+    /// Starts `steps`, whose attempts are recorded: at once if the workflow holds a slot or
+    /// they only wait, else once a slot is granted.
+    pub(super) fn start_steps(&mut self, steps: Vec<u32>) -> Result<()> {
+        for step in steps {
+            if self.slot.held || self.tasks.get(step as usize).waits {
+                self.spawn_attempt(step)?;
+            } else {
+                self.slot.parked.push(step);
+            }
+        }
+        if !self.slot.parked.is_empty() && !self.slot.requested {
+            self.slot.requested = true;
+            self.slots.request(&self.id);
+        }
+        Ok(())
     }
 
-    /// A slot again: does the work that waited for it.
+    /// A slot again: starts the steps that waited for it.
     pub(super) fn on_granted(&mut self) -> Result<Option<Finish>> {
-        for work in self.slot.granted() {
+        for step in self.slot.granted() {
             if self.stopping {
                 break;
             }
-            let finish = match work {
-                Parked::Joined(joined) => self.on_joined(joined)?,
-                Parked::Retry(step) => self.on_event(DriverEvent::RetryDue(step))?,
-            };
-            if finish.is_some() {
-                return Ok(finish);
-            }
+            self.spawn_attempt(step)?;
         }
         Ok(None)
     }

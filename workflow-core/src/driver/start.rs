@@ -103,6 +103,8 @@ impl Driver {
                     .map(|ms| std::time::Instant::now() + Duration::from_millis(ms)),
                 objects: self.objects.clone(),
                 events: self.event_hub.clone(),
+                actors: self.actors.clone(),
+                writes: Default::default(),
                 staged: Default::default(),
                 first_start_us: self.first_start[s],
             },

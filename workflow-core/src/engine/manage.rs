@@ -61,7 +61,10 @@ impl Engine {
     pub async fn resume_all(&self) -> Result<Vec<String>> {
         let shared = self.shared();
         let due = shared.due_timers().await?;
-        let rest = self.list(Some(WorkflowStatus::Resumable)).await?;
+        // Actor calls included: each finishes before the calls queued behind it.
+        let rest = shared
+            .list_all(Some(WorkflowStatus::Resumable), true)
+            .await?;
         let first: std::collections::HashSet<&String> = due.iter().collect();
         let rest = rest
             .into_iter()
@@ -156,6 +159,7 @@ impl Engine {
                     Ok(true) => Finish::Canceled,
                     _ => Finish::Interrupted,
                 };
+                shared.call_finished(&id, &finish);
                 shared.lock().release(&id, finish);
                 written.map(|_| ())
             }

@@ -1,5 +1,6 @@
 //! `Engine`: runs workflows durably on a store.
 
+mod actors;
 mod builder;
 mod events;
 mod manage;
@@ -17,6 +18,7 @@ pub use builder::EngineBuilder;
 use workflow_storage::{Batch, FjallStore, Storage, StorageError};
 
 use crate::{
+    actor::ActorSpace,
     committer::Committer,
     object::ObjectSpace,
     records::{decode, encode, WorkflowRecord, WORKFLOWS},
@@ -68,6 +70,7 @@ pub(crate) struct Shared {
     pub(crate) committer: Committer,
     pub(crate) objects: Arc<ObjectSpace>,
     pub(crate) events: Arc<EventHub>,
+    pub(crate) actors: Arc<ActorSpace>,
     pub(crate) state: Mutex<EngineState>,
     pub(crate) max_running: usize,
     pub(crate) max_pending: usize,
@@ -176,12 +179,14 @@ impl Engine {
             settings.object_cache_bytes,
         ));
         let events = Arc::new(EventHub::new(store.clone()));
+        let actors = Arc::new(ActorSpace::new(store.clone()));
         let shared = Arc::new(Shared {
             store,
             registry,
             committer,
             objects,
             events,
+            actors,
             state: Mutex::new(EngineState::default()),
             max_running: settings.max_running,
             max_pending: settings.max_pending,

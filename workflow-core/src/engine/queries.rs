@@ -2,6 +2,7 @@
 
 use super::{Engine, Shared};
 use crate::{
+    actor::records::parse_call_id,
     driver::{append_output, Finish, Output},
     id::{validate_task_id, validate_workflow_id},
     launch::{read_record, StepResult},
@@ -291,7 +292,19 @@ impl Engine {
     /// # }
     /// ```
     pub async fn list(&self, filter: Option<WorkflowStatus>) -> Result<Vec<WorkflowInfo>> {
-        let shared = self.shared();
+        self.shared().list_all(filter, false).await
+    }
+}
+
+impl Shared {
+    /// The stored workflows with status `filter` (all if `None`), actor calls only if
+    /// `calls`.
+    pub(crate) async fn list_all(
+        &self,
+        filter: Option<WorkflowStatus>,
+        calls: bool,
+    ) -> Result<Vec<WorkflowInfo>> {
+        let shared = self;
         let mut out = Vec::new();
         for (key, bytes) in shared.store.scan_prefix(WORKFLOWS, &[]).await? {
             let record: WorkflowRecord = match decode(WORKFLOWS, &key, &bytes) {
@@ -302,6 +315,9 @@ impl Engine {
                 }
             };
             let id = String::from_utf8_lossy(&key).into_owned();
+            if !calls && parse_call_id(&id).is_some() {
+                continue;
+            }
             let status = shared.active_status(&id).unwrap_or(stored_status(&record));
             if filter.is_none_or(|wanted| wanted == status) {
                 out.push(WorkflowInfo {
@@ -314,9 +330,7 @@ impl Engine {
         }
         Ok(out)
     }
-}
 
-impl Shared {
     pub(crate) fn active_status(&self, id: &str) -> Option<WorkflowStatus> {
         self.lock().active.get(id).and_then(|active| active.status)
     }
@@ -445,7 +459,7 @@ impl Shared {
 
 /// The status of a workflow that is not active here: one stored as `Running` was left so by
 /// a run that stopped (this process holds the store), so it is `Resumable`.
-fn stored_status(record: &WorkflowRecord) -> WorkflowStatus {
+pub(crate) fn stored_status(record: &WorkflowRecord) -> WorkflowStatus {
     match record.status {
         WorkflowStatus::Running => WorkflowStatus::Resumable,
         status => status,

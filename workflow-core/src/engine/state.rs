@@ -118,9 +118,14 @@ impl Shared {
         if state.closed {
             return Err(Error::Closed);
         }
+        if crate::actor::records::parse_call_id(&launch.id).is_some() {
+            // An actor call takes no running slot.
+            self.start_driver(&mut state, launch, false);
+            return Ok(());
+        }
         if state.running < self.max_running && state.queue.is_empty() && state.waking.is_empty() {
             state.running += 1;
-            self.start_driver(&mut state, launch);
+            self.start_driver(&mut state, launch, true);
             return Ok(());
         }
         if state.queue.len() >= self.max_pending {
@@ -196,8 +201,12 @@ impl Shared {
                 break;
             };
             state.running += 1;
+            // Counted as held from here, so that a workflow that fails to load gives it back.
+            if let Some(active) = state.active.get_mut(&id) {
+                active.holds_slot = true;
+            }
             match state.queued.remove(&id) {
-                Some(launch) => self.start_driver(&mut state, launch),
+                Some(launch) => self.start_driver(&mut state, launch, true),
                 None => {
                     let shared = self.clone();
                     tokio::spawn(async move { shared.load_and_start(id).await });
@@ -218,7 +227,13 @@ impl Shared {
         match loaded {
             Ok(launch) => {
                 let mut state = self.lock();
-                self.start_driver(&mut state, launch);
+                if state.closed || !state.active.contains_key(&id) {
+                    // Closed while it loaded: it stays pending in the store.
+                    drop(state);
+                    self.finished(&id, Finish::Interrupted);
+                    return;
+                }
+                self.start_driver(&mut state, launch, true);
             }
             Err(error) => {
                 tracing::warn!(workflow.id = %id, %error, "cannot start a pending workflow");
@@ -227,15 +242,20 @@ impl Shared {
         }
     }
 
-    /// Starts the driver of `launch`; its slot is already counted.
-    fn start_driver(self: &Arc<Self>, state: &mut EngineState, launch: Launch) {
+    /// Starts the driver of an actor call, which takes no running slot.
+    pub(crate) fn start_uncounted(self: &Arc<Self>, state: &mut EngineState, launch: Launch) {
+        self.start_driver(state, launch, false);
+    }
+
+    /// Starts the driver of `launch`; if `counted`, its slot is already counted.
+    fn start_driver(self: &Arc<Self>, state: &mut EngineState, launch: Launch, counted: bool) {
         let id = launch.id.clone();
         let (sender, receiver) = mpsc::unbounded_channel();
         let canceled = Arc::new(AtomicBool::new(false));
         let mut stored = None;
         if let Some(active) = state.active.get_mut(&id) {
             active.status = Some(WorkflowStatus::Running);
-            active.holds_slot = true;
+            active.holds_slot = counted;
             if active.cancel_requested {
                 let _ = sender.send(DriverEvent::Cancel);
             }
@@ -250,6 +270,8 @@ impl Shared {
             objects: self.objects.clone(),
             events: self.events.clone(),
             slots: Arc::new(EngineSlots(Arc::downgrade(self))),
+            counted,
+            actors: self.actors.clone(),
         };
         // The driver runs in a task of its own, so that even a panic in it ends the
         // workflow here (as Resumable in the store) instead of stranding its waiters.
@@ -284,6 +306,7 @@ impl Shared {
             state.waking.retain(|waking| &**waking != id);
             // Before the id is free for another run.
             self.events.forget_workflow(id);
+            self.call_finished(id, &finish);
             state.release(id, finish);
         }
         self.pump();

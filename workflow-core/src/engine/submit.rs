@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use super::Shared;
 use crate::{
+    actor::records::parse_call_id,
     driver::Finish,
-    id::validate_workflow_id,
+    id::{validate_user_id, validate_workflow_id},
     launch::{read_record, Launch},
     lower::lower,
     records::{now_us, WorkflowRecord},
@@ -21,7 +22,7 @@ impl Shared {
         dag: &Dag<T>,
         metadata: Option<serde_json::Value>,
     ) -> Result<()> {
-        validate_workflow_id(id)?;
+        validate_user_id(id)?;
         let plan = lower(dag)?;
         let id: Arc<str> = id.into();
         let existing = {
@@ -101,6 +102,10 @@ impl Shared {
     /// queued, or at once if it is finished or active.
     pub(crate) async fn resume_stored(self: &Arc<Self>, id: &str) -> Result<()> {
         validate_workflow_id(id)?;
+        if let Some((actor, _)) = parse_call_id(id) {
+            // The calls of the actor queued before this one are known, and resumed, first.
+            self.load_actor(actor).await?;
+        }
         let id: Arc<str> = id.into();
         let reserved = {
             let mut state = self.lock();
@@ -129,6 +134,10 @@ impl Shared {
         match record.status {
             WorkflowStatus::Successful => return Ok(()),
             WorkflowStatus::Canceled => return guard.fail(Error::Canceled { id: id.to_string() }),
+            // A failed actor call is final: the calls behind it went on.
+            WorkflowStatus::Failed if parse_call_id(&id).is_some() => {
+                return guard.fail(super::queries::failed(&id, &record))
+            }
             _ => {}
         }
         if let Some(active) = self.lock().active.get_mut(&id) {

@@ -3,7 +3,7 @@
 
 use workflow_storage::Batch;
 
-use super::Shared;
+use super::{queries::stored_status, Shared};
 use crate::{
     launch::read_record,
     records::{now_us, parse_timer_key, TIMERS},
@@ -28,12 +28,25 @@ impl Shared {
             if deadline > now {
                 break;
             }
-            if !seen.insert(id.clone()) {
+            if seen.contains(&id) {
                 continue;
             }
-            match read_record(&*self.store, &id).await? {
-                Some(record) if record.status == WorkflowStatus::Resumable => due.push(id),
-                Some(record) if record.status == WorkflowStatus::Running => {}
+            let record = match read_record(&*self.store, &id).await {
+                Ok(record) => record,
+                Err(error) => {
+                    tracing::warn!(workflow.id = %id, %error, "a due timer's workflow cannot be read");
+                    continue;
+                }
+            };
+            let status = record
+                .as_ref()
+                .map(|record| self.active_status(&id).unwrap_or(stored_status(record)));
+            match status {
+                Some(WorkflowStatus::Resumable) => {
+                    seen.insert(id.clone());
+                    due.push(id);
+                }
+                Some(WorkflowStatus::Running | WorkflowStatus::Pending) => {}
                 _ => stale.delete(TIMERS, key),
             }
         }

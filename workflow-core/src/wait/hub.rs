@@ -2,9 +2,11 @@
 //! arrival, with a wake-up for the steps waiting on them.
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
 };
+
+use std::sync::atomic::Ordering;
 
 use tokio::sync::Notify;
 use workflow_storage::{KeyBuilder, Storage};
@@ -29,7 +31,9 @@ pub(crate) struct EventHub {
     /// The wake-up of each queue that steps wait on, and how many steps wait on it.
     waiting: Mutex<HashMap<Vec<u8>, Waiters>>,
     /// Events handed to a running step, so that two waits never take the same one.
-    claimed: Mutex<BTreeSet<Vec<u8>>>,
+    /// Each claim with the moment it was made, counted by `claims_made`.
+    claimed: Mutex<BTreeMap<Vec<u8>, u64>>,
+    claims_made: std::sync::atomic::AtomicU64,
     /// Serializes the sends to one queue, so that its sequence numbers follow the order of
     /// arrival; queues hash to one of these locks, so sends to different workflows mostly run
     /// (and group-commit) together.
@@ -54,6 +58,7 @@ impl EventHub {
             store,
             waiting: Mutex::default(),
             claimed: Mutex::default(),
+            claims_made: std::sync::atomic::AtomicU64::new(0),
             sending: (0..SEND_LOCKS)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
@@ -77,7 +82,6 @@ impl EventHub {
 
     /// The sequence number of an event sent now, after `last_stored` (the last one queued).
     pub(crate) fn next_sequence(&self, last_stored: Option<u64>) -> u64 {
-        use std::sync::atomic::Ordering;
         let floor = last_stored.map_or(0, |last| last + 1);
         let counter = self.next_sequence.fetch_add(1, Ordering::Relaxed);
         let next = floor.max(counter);
@@ -108,22 +112,36 @@ impl EventHub {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let scanned_after = self.claims_made.fetch_add(1, Ordering::SeqCst);
             let queued = self.store.scan_prefix(EVENTS, prefix).await?;
-            // Claims of events no longer stored were consumed by their checkpoints.
+            // A claim made before the scan whose event the scan no longer saw was consumed
+            // by its checkpoint. (A later claim may be of an event the scan missed.)
             {
                 let mut claimed = self.claimed();
                 let consumed: Vec<Vec<u8>> = claimed
                     .range(prefix.to_vec()..)
-                    .take_while(|key| key.starts_with(prefix))
-                    .filter(|key| !queued.iter().any(|(queued, _)| queued == *key))
-                    .cloned()
+                    .take_while(|(key, _)| key.starts_with(prefix))
+                    .filter(|(key, &made)| {
+                        made < scanned_after && !queued.iter().any(|(queued, _)| queued == *key)
+                    })
+                    .map(|(key, _)| key.clone())
                     .collect();
                 for key in consumed {
                     claimed.remove(&key);
                 }
             }
             for (key, bytes) in queued {
-                if self.claimed().insert(key.clone()) {
+                let claimed_now = {
+                    let mut claimed = self.claimed();
+                    match claimed.entry(key.clone()) {
+                        std::collections::btree_map::Entry::Occupied(_) => false,
+                        std::collections::btree_map::Entry::Vacant(entry) => {
+                            entry.insert(self.claims_made.fetch_add(1, Ordering::SeqCst));
+                            true
+                        }
+                    }
+                };
+                if claimed_now {
                     let record = match decode(EVENTS, &key, &bytes) {
                         Ok(record) => record,
                         Err(error) => {
@@ -145,8 +163,8 @@ impl EventHub {
         let mut claimed = self.claimed();
         let keys: Vec<Vec<u8>> = claimed
             .range(prefix.clone()..)
-            .take_while(|key| key.starts_with(&prefix))
-            .cloned()
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .map(|(key, _)| key.clone())
             .collect();
         for key in keys {
             claimed.remove(&key);
@@ -158,7 +176,7 @@ impl EventHub {
         self.claimed().remove(key);
     }
 
-    fn claimed(&self) -> std::sync::MutexGuard<'_, BTreeSet<Vec<u8>>> {
+    fn claimed(&self) -> std::sync::MutexGuard<'_, BTreeMap<Vec<u8>, u64>> {
         self.claimed.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

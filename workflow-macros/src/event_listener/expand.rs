@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{parse::ListenerDef, validate::self_type_name};
+use super::parse::ListenerDef;
 
 /// The user's impl, with `async_trait` applied so that its `async fn`s match the trait (an
 /// inherent impl, already reported, is left as written).
@@ -21,13 +21,7 @@ pub(crate) fn item(def: &ListenerDef) -> TokenStream {
 /// The durable names of the listener's two steps, and their registrations.
 pub(crate) fn registration(def: &ListenerDef) -> TokenStream {
     let self_ty = &def.item.self_ty;
-    let name = match &def.name {
-        Some(name) => quote!(#name),
-        None => {
-            let type_name = self_type_name(self_ty).unwrap_or_default();
-            quote!(::core::module_path!(), "::", #type_name)
-        }
-    };
+    let name = crate::name_option::durable_name(def.name.as_ref(), self_ty);
     quote! {
         impl ::workflow::__private::RegisteredListener for #self_ty {
             const POLL_TASK: &'static str = ::core::concat!(#name, "::poll_for_event");

@@ -1,7 +1,7 @@
 //! The parse pass: the attribute's options and the impl, as a [`ListenerDef`].
 
 use proc_macro2::TokenStream;
-use syn::{parse::Parser, punctuated::Punctuated, Expr, Lit, LitStr, Meta, Token};
+use syn::LitStr;
 
 use crate::errors::Errors;
 
@@ -15,33 +15,6 @@ pub(crate) struct ListenerDef {
 
 /// Reads the attribute's options; every mistake is recorded, none stops the parse.
 pub(crate) fn parse(attr: TokenStream, item: syn::ItemImpl, errors: &mut Errors) -> ListenerDef {
-    let mut name = None;
-    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr) {
-        Ok(metas) => metas,
-        Err(error) => {
-            errors.push(error);
-            Punctuated::new()
-        }
-    };
-    for meta in metas {
-        match &meta {
-            Meta::NameValue(pair) if pair.path.is_ident("name") => match &pair.value {
-                Expr::Lit(syn::ExprLit {
-                    lit: Lit::Str(value),
-                    ..
-                }) => {
-                    if name.is_some() {
-                        errors.spanned(&meta, "`name` is given twice");
-                    }
-                    name = Some(value.clone());
-                }
-                value => errors.spanned(value, "expected a string: `name = \"orders.listener\"`"),
-            },
-            _ => errors.spanned(
-                &meta,
-                "unknown option; `#[event_listener]` takes only `name = \"...\"`",
-            ),
-        }
-    }
+    let name = crate::name_option::parse(attr, "event_listener", errors);
     ListenerDef { item, name }
 }

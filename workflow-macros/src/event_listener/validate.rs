@@ -1,9 +1,7 @@
 //! The validate pass: the shapes of impl that can be registered as a listener.
 
-use syn::{PathArguments, Type};
-
 use super::parse::ListenerDef;
-use crate::errors::Errors;
+use crate::{errors::Errors, name_option::type_name};
 
 /// Records every reason the impl cannot be an event listener.
 pub(crate) fn validate(def: &ListenerDef, errors: &mut Errors) {
@@ -31,35 +29,10 @@ pub(crate) fn validate(def: &ListenerDef, errors: &mut Errors) {
             "an event listener cannot be generic: it is registered under one durable name; implement `EventListener` for a concrete type",
         );
     }
-    if self_type_name(&item.self_ty).is_none() {
+    if type_name(&item.self_ty).is_none() {
         errors.spanned(
             &item.self_ty,
             "implement `EventListener` for a named, owned type (a struct or enum)",
         );
     }
-    if let Some(name) = &def.name {
-        if name.value().trim().is_empty() {
-            errors.spanned(name, "the durable name cannot be empty");
-        }
-    }
-}
-
-/// The name of the listener type as written (`Orders`, `Queue<u8>`), for its durable name.
-pub(crate) fn self_type_name(ty: &Type) -> Option<String> {
-    let Type::Path(path) = ty else {
-        return None;
-    };
-    if path.qself.is_some() {
-        return None;
-    }
-    let last = path.path.segments.last()?;
-    let arguments = match &last.arguments {
-        PathArguments::None => String::new(),
-        arguments => quote::quote!(#arguments)
-            .to_string()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect(),
-    };
-    Some(format!("{}{arguments}", last.ident))
 }

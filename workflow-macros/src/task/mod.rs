@@ -1,9 +1,9 @@
 //! `#[task]`: parse, validate, then expand; on errors, the function, the errors and a stub.
 
 mod expand;
-mod parse;
-mod type_text;
-mod validate;
+pub(crate) mod parse;
+pub(crate) mod type_text;
+pub(crate) mod validate;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;

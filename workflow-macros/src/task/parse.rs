@@ -113,7 +113,7 @@ pub(crate) fn parse(attr: TokenStream, item: ItemFn, errors: &mut Errors) -> Tas
 
 /// The identifier a pattern binds, if it is just one (`x` or `mut x`), without leading
 /// underscores: `bind` uses every parameter, so `_unused` would be misleading there.
-fn binding_name(pat: &Pat) -> Option<Ident> {
+pub(crate) fn binding_name(pat: &Pat) -> Option<Ident> {
     match pat {
         Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
             let name = ident.ident.unraw().to_string();

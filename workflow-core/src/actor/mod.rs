@@ -1,0 +1,14 @@
+//! Virtual actors: addressable objects whose state is logged to the store, and whose method
+//! calls are workflows of their own.
+
+mod handle;
+mod method;
+pub(crate) mod records;
+mod space;
+
+pub use handle::ActorCall;
+#[doc(hidden)]
+pub use handle::{get_actor, get_or_create, ActorHandle};
+#[doc(hidden)]
+pub use method::{method_registration, ActorInvocation, ActorMethod, VirtualActor};
+pub(crate) use space::ActorSpace;

@@ -1,0 +1,220 @@
+//! Virtual actors in the engine: creating them, queuing their calls in order, and finishing
+//! the calls a stopped process left behind.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use workflow_storage::Batch;
+
+use super::Shared;
+use crate::{
+    actor::records::{
+        call_key, call_of_key, call_workflow_id, calls_prefix, parse_call_id, ActorRecord,
+        CallEntry, ACTORS, ACTOR_CALLS,
+    },
+    arg::{encoded, Input},
+    dag::{bind_registration, Dag},
+    driver::Finish,
+    id::validate_user_id,
+    launch::{read_record, Launch},
+    lower::lower,
+    records::{decode, encode, now_us, WorkflowRecord},
+    registry::TaskRegistration,
+    Error, Result, WorkflowStatus,
+};
+
+impl Shared {
+    /// Opens actor `id` of the type named `type_name`; creates it with the state `create`
+    /// makes if it does not exist and `create` is given.
+    pub(crate) async fn open_actor(
+        self: &Arc<Self>,
+        id: &str,
+        type_name: &str,
+        create: Option<impl FnOnce() -> Result<Vec<u8>>>,
+    ) -> Result<()> {
+        validate_user_id(id)?;
+        let lock = self.actors.lock_of(id);
+        let _numbering = lock.lock().await;
+        match self.actors.record(id).await? {
+            Some(record) if record.type_name == type_name => Ok(()),
+            Some(record) => Err(Error::ActorTypeMismatch {
+                id: id.to_string(),
+                stored: record.type_name,
+                requested: type_name.to_string(),
+            }),
+            None => {
+                let Some(create) = create else {
+                    return Err(Error::NotFound {
+                        what: "actor",
+                        id: id.to_string(),
+                    });
+                };
+                let record = ActorRecord {
+                    type_name: type_name.to_string(),
+                    next_call: 0,
+                    created_us: now_us(),
+                };
+                let mut batch = self.actors.state_write(id, create()?)?;
+                batch.put(ACTORS, id.as_bytes().to_vec(), encode(&record)?);
+                self.committer
+                    .commit(batch)
+                    .await
+                    .map_err(Error::from_storage)
+            }
+        }
+    }
+
+    /// Queues a call of `method` on actor `actor` as workflow `{actor}@{n}`, and returns its
+    /// id once it is durably stored.
+    pub(crate) async fn spawn_call(
+        self: &Arc<Self>,
+        actor: &str,
+        method: TaskRegistration,
+        writes: bool,
+        args: Input,
+    ) -> Result<String> {
+        self.load_actor(actor).await?;
+        let lock = self.actors.lock_of(actor);
+        // Held until the call is stored, so that calls are numbered and stored in order.
+        let _numbering = lock.lock().await;
+        let mut record = self
+            .actors
+            .record(actor)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "actor",
+                id: actor.to_string(),
+            })?;
+        let call = record.next_call;
+        record.next_call += 1;
+        let id: Arc<str> = call_workflow_id(actor, call).into();
+        let dag: Dag<()> = bind_registration(
+            method,
+            vec![encoded(&actor.to_string()), encoded(&call), args],
+        );
+        let mut plan = lower(&dag)?;
+        // The call's output is the method's, whose type the registration knows.
+        plan.output_type = (method.output_type)();
+        plan.output_fingerprint = (method.output_fingerprint)();
+        let head = WorkflowRecord::pending(&plan, 0);
+        let mut launch = Launch::fresh(id.clone(), plan, head)?;
+        launch
+            .initial
+            .put(ACTORS, actor.as_bytes().to_vec(), encode(&record)?);
+        launch.initial.put(
+            ACTOR_CALLS,
+            call_key(actor, call),
+            encode(&CallEntry { writes })?,
+        );
+        {
+            let mut state = self.lock();
+            if state.closed {
+                return Err(Error::Closed);
+            }
+            if !state.reserve(&id, launch.record.dag_hash, false) {
+                return Err(Error::AlreadyExists { id: id.to_string() });
+            }
+            if writes {
+                self.actors.add_writer(actor, call);
+            }
+            self.start_uncounted(&mut state, launch);
+        }
+        match self.wait_stored(&id).await {
+            Ok(()) => Ok(id.to_string()),
+            Err(error) => {
+                self.actors.call_ended(actor, call);
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads the unfinished calls of `actor` once per process, and resumes those not
+    /// running, so that the calls queued behind them can go.
+    pub(crate) async fn load_actor(self: &Arc<Self>, actor: &str) -> Result<()> {
+        if self.actors.is_loaded(actor) {
+            return Ok(());
+        }
+        let prefix = calls_prefix(actor);
+        let mut writers = Vec::new();
+        let mut resume = Vec::new();
+        let mut stale = Batch::new();
+        for (key, bytes) in self.store.scan_prefix(ACTOR_CALLS, &prefix).await? {
+            let Some(call) = call_of_key(prefix.len(), &key) else {
+                stale.delete(ACTOR_CALLS, key);
+                continue;
+            };
+            let entry: CallEntry = decode(ACTOR_CALLS, &key, &bytes)?;
+            let id = call_workflow_id(actor, call);
+            match read_record(&*self.store, &id).await? {
+                Some(record) if !record.status.is_finished() => {
+                    if entry.writes {
+                        writers.push(call);
+                    }
+                    resume.push(id);
+                }
+                _ => stale.delete(ACTOR_CALLS, key),
+            }
+        }
+        if !self.actors.load(actor, writers) {
+            return Ok(());
+        }
+        if !stale.is_empty() {
+            self.committer
+                .commit(stale)
+                .await
+                .map_err(Error::from_storage)?;
+        }
+        for id in resume {
+            let shared = self.clone();
+            tokio::spawn(resume_call(shared, id));
+        }
+        Ok(())
+    }
+
+    /// A call's workflow ended as `finish`: if for good, the writers behind it may go.
+    pub(crate) fn call_finished(self: &Arc<Self>, id: &str, finish: &Finish) {
+        let Some((actor, call)) = parse_call_id(id) else {
+            return;
+        };
+        if !matches!(
+            finish,
+            Finish::Successful(_) | Finish::Failed { .. } | Finish::Canceled
+        ) {
+            return;
+        }
+        self.actors.call_ended(actor, call);
+        let mut batch = Batch::new();
+        batch.delete(ACTOR_CALLS, call_key(actor, call));
+        // Not atomic with the call's last write: an entry left by a crash is dropped when
+        // the actor's calls are next read.
+        self.committer.submit(batch, Box::new(|_| {}));
+    }
+}
+
+/// Resumes call `id` in the background.
+fn resume_call(shared: Arc<Shared>, id: String) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        if let Err(error) = shared.resume_stored(&id).await {
+            tracing::warn!(workflow.id = %id, %error, "cannot resume an actor call");
+        }
+    })
+}
+
+impl WorkflowRecord {
+    /// The head record of a new workflow of `plan`, pending.
+    pub(crate) fn pending(plan: &crate::lower::Plan, queue_seq: u64) -> WorkflowRecord {
+        WorkflowRecord {
+            status: WorkflowStatus::Pending,
+            dag_hash: plan.dag_hash,
+            step_count: plan.steps.len() as u32,
+            root: plan.root,
+            queue_seq,
+            created_us: now_us(),
+            start_us: None,
+            end_us: None,
+            output_type: plan.output_type.clone(),
+            output_fingerprint: plan.output_fingerprint,
+            metadata: None,
+            failure: None,
+        }
+    }
+}
