@@ -50,6 +50,8 @@ pub struct TaskContext {
     /// Objects this attempt made with `workflow::put` or `remote`.
     pub(crate) staged: StagedObjects,
     pub(crate) actors: Arc<ActorSpace>,
+    /// The engine, for steps that queue actor calls.
+    pub(crate) engine: std::sync::Weak<crate::engine::Shared>,
     /// Records to commit with this attempt's checkpoint (an actor's new state).
     pub(crate) writes: Arc<Mutex<Batch>>,
     /// When the step's first attempt started (microseconds since the Unix epoch), as stored.

@@ -37,6 +37,12 @@ pub enum Error {
         /// The id that was not found.
         id: String,
     },
+    /// A call was run or spawned through a handle that only builds steps of workflows.
+    #[error("actor `{actor}`'s handle has no engine: run its calls through a handle from `get_actor(&engine, id)`, or use `.bind()` in a workflow")]
+    Unbound {
+        /// The actor's id.
+        actor: String,
+    },
     /// An actor id is taken by an actor of another type.
     #[error("actor `{id}` is a `{stored}`, not a `{requested}`; open it with its own type or pick another id")]
     ActorTypeMismatch {

@@ -53,7 +53,13 @@ pub(crate) fn parse_timer_key(key: &[u8]) -> Option<(u64, String)> {
 }
 
 /// The keyspaces holding per-step records of a workflow.
-pub(crate) const STEP_KEYSPACES: [Keyspace; 4] = [STEPS, RESULTS, ATTEMPTS, EVENTS];
+pub(crate) const STEP_KEYSPACES: [Keyspace; 5] = [
+    STEPS,
+    RESULTS,
+    ATTEMPTS,
+    EVENTS,
+    crate::actor::records::CALL_ORIGINS,
+];
 
 /// The prefix of every per-step key of workflow `id`.
 pub(crate) fn workflow_prefix(id: &str) -> Vec<u8> {

@@ -2,19 +2,21 @@
 
 use std::{marker::PhantomData, sync::Arc};
 
-use super::method::{method_registration, ActorMethod, VirtualActor};
+use super::{
+    call_step::call_step,
+    method::{method_registration, ActorMethod, VirtualActor},
+};
 use crate::{
-    arg::{encoded, Input},
-    registry::TaskRegistration,
-    value::encode_value,
-    Engine, Result, TaskValue, WorkflowHandle,
+    arg::Input, registry::TaskRegistration, value::encode_value, Dag, Engine, Error, Result,
+    TaskValue, WorkflowHandle,
 };
 
-/// A handle to one actor: its engine and id. The handle `#[virtual_actor]` generates wraps it.
+/// A handle to one actor: its id, and the engine its calls run on (none for a handle that
+/// only builds steps of workflows). The handle `#[virtual_actor]` generates wraps it.
 #[doc(hidden)]
 #[derive(Clone)]
 pub struct ActorHandle {
-    engine: Engine,
+    engine: Option<Engine>,
     id: Arc<str>,
 }
 
@@ -25,18 +27,27 @@ impl std::fmt::Debug for ActorHandle {
 }
 
 impl ActorHandle {
+    /// A handle to actor `id` that builds steps of workflows (`.bind()`), for a method or a
+    /// task that calls an actor in the DAG it returns.
+    pub fn unbound(id: &str) -> ActorHandle {
+        ActorHandle {
+            engine: None,
+            id: id.into(),
+        }
+    }
+
     /// The actor's id.
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// A call of method `M` with `args`, not started yet.
-    pub fn call<M: ActorMethod>(&self, args: M::Args) -> ActorCall<M::Output> {
+    /// A call of method `M` with one input per argument, not started yet.
+    pub fn call<M: ActorMethod>(&self, args: Vec<Input>) -> ActorCall<M::Output> {
         ActorCall {
             handle: self.clone(),
             method: method_registration::<M>(),
             writes: M::WRITES,
-            args: encoded(&args),
+            args,
             _output: PhantomData,
         }
     }
@@ -55,7 +66,7 @@ pub async fn get_or_create<A: VirtualActor>(
         .open_actor(id, A::NAME, Some(create))
         .await?;
     Ok(ActorHandle {
-        engine: engine.clone(),
+        engine: Some(engine.clone()),
         id: id.into(),
     })
 }
@@ -68,7 +79,7 @@ pub async fn get_actor<A: VirtualActor>(engine: &Engine, id: &str) -> Result<Act
         .open_actor(id, A::NAME, None::<fn() -> Result<Vec<u8>>>)
         .await?;
     Ok(ActorHandle {
-        engine: engine.clone(),
+        engine: Some(engine.clone()),
         id: id.into(),
     })
 }
@@ -113,7 +124,7 @@ pub struct ActorCall<T> {
     handle: ActorHandle,
     method: TaskRegistration,
     writes: bool,
-    args: Input,
+    args: Vec<Input>,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -137,6 +148,47 @@ impl<T: TaskValue> ActorCall<T> {
         self.spawn().await?.output().await
     }
 
+    /// The call as a step of a workflow, whose output is the call's output: the call is
+    /// queued when the step runs, once (a retried or resumed step waits for the call it
+    /// queued), in the actor's order of arrival.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use workflow::prelude::*;
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Account { balance: u64 }
+    ///
+    /// #[virtual_actor]
+    /// impl Account {
+    ///     fn new(balance: u64) -> Self { Account { balance } }
+    ///     fn deposit(&mut self, amount: u64) -> u64 { self.balance += amount; self.balance }
+    ///     /// Takes `amount` from this account and pays it into account `to`.
+    ///     fn transfer(&mut self, to: String, amount: u64) -> Result<Flow<u64>, String> {
+    ///         if self.balance < amount {
+    ///             return Err(format!("only {} left", self.balance));
+    ///         }
+    ///         self.balance -= amount;
+    ///         Ok(workflow::continuation(Account::actor(&to).deposit(amount).bind()))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// let alice = Account::get_or_create(&engine, "alice", 100).await?;
+    /// let bob = Account::get_or_create(&engine, "bob", 0).await?;
+    /// assert_eq!(alice.transfer("bob", 30).run().await?, 30);
+    /// assert_eq!(bob.deposit(0).run().await?, 30);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn bind(self) -> Dag<T> {
+        call_step(&self.handle.id, &self.method, self.writes, self.args)
+    }
+
     /// Queues the call durably and returns its handle: its place in the actor's order is
     /// fixed when this returns.
     ///
@@ -146,7 +198,11 @@ impl<T: TaskValue> ActorCall<T> {
     /// errors.
     pub async fn spawn(self) -> Result<WorkflowHandle<T>> {
         let args = self.args;
-        let engine = self.handle.engine;
+        let Some(engine) = self.handle.engine else {
+            return Err(Error::Unbound {
+                actor: self.handle.id.to_string(),
+            });
+        };
         let id = engine
             .shared()
             .spawn_call(&self.handle.id, self.method, self.writes, args)

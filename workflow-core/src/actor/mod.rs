@@ -1,6 +1,7 @@
 //! Virtual actors: addressable objects whose state is logged to the store, and whose method
 //! calls are workflows of their own.
 
+mod call_step;
 mod handle;
 mod method;
 pub(crate) mod records;

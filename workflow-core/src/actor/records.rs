@@ -11,6 +11,10 @@ pub(crate) const ACTOR_STATE: Keyspace = Keyspace::new("actor_state");
 /// entry whose call workflow finished (or is gone) is stale, and readers drop it.
 pub(crate) const ACTOR_CALLS: Keyspace = Keyspace::new("actor_calls");
 
+/// (workflow id, task id) -> the id of the actor call that step queued, written with the
+/// call, so that a retried or resumed step waits for its call instead of queuing another.
+pub(crate) const CALL_ORIGINS: Keyspace = Keyspace::new("call_origins");
+
 /// An actor: its type's durable name and the number of its next call.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ActorRecord {

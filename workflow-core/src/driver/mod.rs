@@ -90,6 +90,7 @@ pub(crate) struct Services {
     /// Whether the workflow counts against `max_running_workflows` (actor calls do not).
     pub(crate) counted: bool,
     pub(crate) actors: Arc<ActorSpace>,
+    pub(crate) engine: std::sync::Weak<crate::engine::Shared>,
 }
 
 /// What the driver keeps of every step once its record is dropped.
@@ -147,6 +148,7 @@ pub(crate) struct Driver {
     slots: Arc<dyn SlotPool>,
     slot: Slot,
     actors: Arc<ActorSpace>,
+    engine: std::sync::Weak<crate::engine::Shared>,
     /// Commits submitted and not yet durable.
     commits_in_flight: usize,
     /// The keys of the timers of running sleeps, removed with their checkpoints.
@@ -169,6 +171,7 @@ impl Driver {
             slots,
             counted,
             actors,
+            engine,
         } = services;
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
@@ -223,6 +226,7 @@ impl Driver {
             slots,
             slot: Slot::new(counted),
             actors,
+            engine,
             commits_in_flight: 0,
             timers: HashMap::new(),
         })

@@ -104,6 +104,7 @@ impl Driver {
                 objects: self.objects.clone(),
                 events: self.event_hub.clone(),
                 actors: self.actors.clone(),
+                engine: self.engine.clone(),
                 writes: Default::default(),
                 staged: Default::default(),
                 first_start_us: self.first_start[s],

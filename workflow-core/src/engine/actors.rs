@@ -9,7 +9,7 @@ use super::Shared;
 use crate::{
     actor::records::{
         call_key, call_of_key, call_workflow_id, calls_prefix, parse_call_id, ActorRecord,
-        CallEntry, ACTORS, ACTOR_CALLS,
+        CallEntry, ACTORS, ACTOR_CALLS, CALL_ORIGINS,
     },
     arg::{encoded, Input},
     dag::{bind_registration, Dag},
@@ -70,7 +70,21 @@ impl Shared {
         actor: &str,
         method: TaskRegistration,
         writes: bool,
-        args: Input,
+        args: Vec<Input>,
+    ) -> Result<String> {
+        self.spawn_call_from(actor, method, writes, args, None)
+            .await
+    }
+
+    /// [`spawn_call`](Shared::spawn_call) from a step of a workflow: `origin` is the step's
+    /// key in [`CALL_ORIGINS`], written with the call.
+    pub(crate) async fn spawn_call_from(
+        self: &Arc<Self>,
+        actor: &str,
+        method: TaskRegistration,
+        writes: bool,
+        args: Vec<Input>,
+        origin: Option<Vec<u8>>,
     ) -> Result<String> {
         self.load_actor(actor).await?;
         let lock = self.actors.lock_of(actor);
@@ -87,10 +101,11 @@ impl Shared {
         let call = record.next_call;
         record.next_call += 1;
         let id: Arc<str> = call_workflow_id(actor, call).into();
-        let dag: Dag<()> = bind_registration(
-            method,
-            vec![encoded(&actor.to_string()), encoded(&call), args],
-        );
+        // The method's arguments follow the actor id and the call number: their encodings
+        // make the encoding of the task's `(String, u64, Args)`.
+        let mut inputs = vec![encoded(&actor.to_string()), encoded(&call)];
+        inputs.extend(args);
+        let dag: Dag<()> = bind_registration(method, inputs);
         let mut plan = lower(&dag)?;
         // The call's output is the method's, whose type the registration knows.
         plan.output_type = (method.output_type)();
@@ -100,6 +115,11 @@ impl Shared {
         launch
             .initial
             .put(ACTORS, actor.as_bytes().to_vec(), encode(&record)?);
+        if let Some(origin) = origin {
+            launch
+                .initial
+                .put(CALL_ORIGINS, origin, id.as_bytes().to_vec());
+        }
         launch.initial.put(
             ACTOR_CALLS,
             call_key(actor, call),

@@ -1,6 +1,8 @@
 //! Reading workflows: status, outputs, metadata, lists.
 
 use super::{Engine, Shared};
+use std::sync::Arc;
+
 use crate::{
     actor::records::parse_call_id,
     driver::{append_output, Finish, Output},
@@ -67,46 +69,8 @@ impl Engine {
     /// ```
     pub async fn output<T: TaskValue>(&self, id: &str) -> Result<T> {
         validate_workflow_id(id)?;
-        let waiter = self
-            .shared()
-            .lock()
-            .active
-            .get(id)
-            .map(|a| a.finish.clone());
-        if let Some(mut finish) = waiter {
-            let finished = finish
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|f| f.clone());
-            match finished {
-                Some(Finish::Successful(output)) => return decode_output(id, &output),
-                Some(Finish::Broken(error)) => return Err(error),
-                Some(Finish::Failed { task_id, error }) => {
-                    return Err(Error::TaskFailed {
-                        workflow_id: id.to_string(),
-                        task_id,
-                        error,
-                    })
-                }
-                Some(Finish::Canceled) => return Err(Error::Canceled { id: id.to_string() }),
-                _ => {}
-            }
-        }
-        let shared = self.shared();
-        let record = shared.record(id).await?;
-        match record.status {
-            WorkflowStatus::Successful => {
-                let output = shared.stored_output(id, &record).await?;
-                decode_output(id, &output)
-            }
-            WorkflowStatus::Failed => Err(failed(id, &record)),
-            WorkflowStatus::Canceled => Err(Error::Canceled { id: id.to_string() }),
-            _ => Err(Error::NotFinished {
-                id: id.to_string(),
-                status: stored_status(&record),
-            }),
-        }
+        let output = self.shared().output(id).await?;
+        decode_output(id, &output)
     }
 
     /// The checkpointed output of task `task_id` in workflow `id`.
@@ -428,6 +392,41 @@ impl Shared {
             }
         }
         Ok(None)
+    }
+
+    /// The encoded output of workflow `id`, once it finished if it is running here.
+    pub(crate) async fn output(&self, id: &str) -> Result<Arc<Output>> {
+        let waiter = self.lock().active.get(id).map(|a| a.finish.clone());
+        if let Some(mut finish) = waiter {
+            let finished = finish
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|f| f.clone());
+            match finished {
+                Some(Finish::Successful(output)) => return Ok(output),
+                Some(Finish::Broken(error)) => return Err(error),
+                Some(Finish::Failed { task_id, error }) => {
+                    return Err(Error::TaskFailed {
+                        workflow_id: id.to_string(),
+                        task_id,
+                        error,
+                    })
+                }
+                Some(Finish::Canceled) => return Err(Error::Canceled { id: id.to_string() }),
+                _ => {}
+            }
+        }
+        let record = self.record(id).await?;
+        match record.status {
+            WorkflowStatus::Successful => Ok(Arc::new(self.stored_output(id, &record).await?)),
+            WorkflowStatus::Failed => Err(failed(id, &record)),
+            WorkflowStatus::Canceled => Err(Error::Canceled { id: id.to_string() }),
+            _ => Err(Error::NotFinished {
+                id: id.to_string(),
+                status: stored_status(&record),
+            }),
+        }
     }
 
     /// The stored output of a successful workflow.

@@ -272,6 +272,7 @@ impl Shared {
             slots: Arc::new(EngineSlots(Arc::downgrade(self))),
             counted,
             actors: self.actors.clone(),
+            engine: Arc::downgrade(self),
         };
         // The driver runs in a task of its own, so that even a panic in it ends the
         // workflow here (as Resumable in the store) instead of stranding its waiters.

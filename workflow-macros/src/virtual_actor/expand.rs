@@ -99,6 +99,12 @@ fn openers(new: &Function, handle: &Ident, type_doc: &str) -> TokenStream {
          # Errors\n\n`Error::NotFound` if there is no actor `id`, \
          `Error::ActorTypeMismatch` if it is of another type."
     );
+    let actor_doc = format!(
+        "A handle to the `{type_doc}` actor `id` for building workflows: `.bind()` makes its \
+         calls steps of a DAG (in a method's or a task's continuation), queued when the step \
+         runs. Its calls cannot `.run()` or `.spawn()` (`Error::Unbound`): that takes \
+         `{type_doc}::get_actor(&engine, id)`."
+    );
     quote! {
         #[doc = #create_doc]
         #vis async fn get_or_create(
@@ -109,6 +115,13 @@ fn openers(new: &Function, handle: &Ident, type_doc: &str) -> TokenStream {
             ::workflow::__private::get_or_create::<Self>(engine, id, move || Self::new(#(#names),*))
                 .await
                 .map(|inner| #handle { inner })
+        }
+
+        #[doc = #actor_doc]
+        #vis fn actor(id: &str) -> #handle {
+            #handle {
+                inner: ::workflow::__private::ActorHandle::unbound(id),
+            }
         }
 
         #[doc = #get_doc]
@@ -229,14 +242,17 @@ fn handle_method(method: &Function) -> TokenStream {
     let docs = item.attrs.iter().filter(|attr| attr.path().is_ident("doc"));
     let params = method.args.iter().map(|arg| {
         let (name, ty) = (&arg.name, &arg.ty);
-        quote!(#name: #ty)
+        quote_spanned!(ty.span()=> #name: impl ::workflow::__private::IntoArg<#ty>)
     });
-    let names = method.args.iter().map(|arg| &arg.name);
+    let inputs = method.args.iter().map(|arg| {
+        let (name, ty) = (&arg.name, &arg.ty);
+        quote!(::workflow::__private::IntoArg::<#ty>::into_input(#name))
+    });
     quote! {
         #(#cfgs)*
         #(#docs)*
         #vis fn #ident(&self, #(#params),*) -> ::workflow::__private::ActorCall<#output> {
-            self.inner.call::<#marker>((#(#names,)*))
+            self.inner.call::<#marker>(::std::vec![#(#inputs),*])
         }
     }
 }

@@ -1,0 +1,16 @@
+use serde::{Deserialize, Serialize};
+use workflow::prelude::*;
+
+#[derive(Serialize, Deserialize)]
+struct Counter {
+    count: u64,
+}
+
+#[virtual_actor(durable = "counter")]
+impl Counter {
+    fn new() -> Self {
+        Counter { count: 0 }
+    }
+}
+
+fn main() {}
