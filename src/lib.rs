@@ -55,6 +55,13 @@
 //! takes them as arguments runs once they have occurred; waiting holds no thread and no
 //! running slot.
 //!
+//! # Actors
+//!
+//! [`#[virtual_actor]`](macro@virtual_actor) on a serde type's `impl` block makes it a durable
+//! actor: `Counter::get_or_create(&engine, id, ..)` and `Counter::get_actor(&engine, id)` give
+//! a handle whose methods start [`ActorCall`]s. Writer calls (`&mut self`) of one actor run in
+//! arrival order and commit the new state with their output; read-only calls run at once.
+//!
 //! # Durability
 //!
 //! With [`Durability::Sync`] (the default) a checkpoint is fsynced before its dependents

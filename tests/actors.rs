@@ -258,3 +258,76 @@ async fn actor_ids_and_types_are_checked() -> workflow::Result<()> {
     );
     engine.close().await
 }
+
+static PAIR: LazyLock<Barrier> = LazyLock::new(|| Barrier::new(2));
+
+#[derive(Serialize, Deserialize)]
+struct Napper {
+    naps: u32,
+}
+
+#[virtual_actor]
+impl Napper {
+    fn new() -> Self {
+        Napper { naps: 0 }
+    }
+
+    /// A writer that meets a writer of another actor: only calls running together pass.
+    async fn meet(&mut self) -> u32 {
+        PAIR.wait().await;
+        self.naps
+    }
+
+    /// Counts a nap now, and answers after sleeping `millis`.
+    fn nap(&mut self, millis: u64) -> Flow<u32> {
+        self.naps += 1;
+        workflow::continuation(after_nap::bind(
+            workflow::sleep(Duration::from_millis(millis)),
+            self.naps,
+        ))
+    }
+
+    fn naps(&self) -> u32 {
+        self.naps
+    }
+}
+
+#[task]
+fn after_nap(_slept: (), naps: u32) -> u32 {
+    naps
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_of_different_actors_run_in_parallel() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    let first = Napper::get_or_create(&engine, "first").await?;
+    let second = Napper::get_or_create(&engine, "second").await?;
+    let a = first.meet().spawn().await?;
+    let b = second.meet().spawn().await?;
+    let both = async { (a.output().await, b.output().await) };
+    let (a, b) = tokio::time::timeout(Duration::from_secs(30), both)
+        .await
+        .expect("writers of two actors did not run at once");
+    assert_eq!((a?, b?), (0, 0));
+    engine.close().await
+}
+
+#[tokio::test]
+async fn a_sleeping_call_survives_a_restart() -> workflow::Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let engine = Engine::open(&path).await?;
+    let napper = Napper::get_or_create(&engine, "sleepy").await?;
+    let call = napper.nap(400).spawn().await?;
+    let id = call.id().to_string();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    engine.close().await?;
+
+    let engine = Engine::open(&path).await?;
+    assert_eq!(engine.status(&id).await?, WorkflowStatus::Resumable);
+    assert!(engine.resume_all().await?.contains(&id));
+    assert_eq!(engine.output::<u32>(&id).await?, 1);
+    let napper = Napper::get_actor(&engine, "sleepy").await?;
+    assert_eq!(napper.naps().run().await?, 1, "the nap was counted once");
+    engine.close().await
+}

@@ -6,6 +6,7 @@ mod events;
 mod manage;
 mod queries;
 mod state;
+mod stored;
 mod submit;
 mod timers;
 
