@@ -133,3 +133,62 @@ async fn crash_while_a_call_waits_for_its_approval() -> workflow::Result<()> {
     assert_eq!(counts["add-100"], 1, "{counts:?}");
     engine.close().await
 }
+
+#[derive(Serialize, Deserialize)]
+struct Box2 {
+    n: u64,
+}
+
+#[virtual_actor]
+impl Box2 {
+    fn new() -> Self {
+        Box2 { n: 0 }
+    }
+    fn slow(&mut self, runs: String) -> u64 {
+        record_run(&runs, "slow");
+        hang_in_child();
+        self.n += 1;
+        self.n
+    }
+    fn add(&mut self, runs: String, amount: u64) -> u64 {
+        record_run(&runs, "add");
+        self.n += amount;
+        self.n
+    }
+}
+
+/// A writer that only waited for its turn in each killed process keeps its attempts: once
+/// the writer before it has used up its own (it kills its process each time), it runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_writer_waiting_its_turn_keeps_its_attempts() -> workflow::Result<()> {
+    if is_child() {
+        let engine = Engine::open(std::env::var(STORE).unwrap()).await.unwrap();
+        let runs = std::env::var(RUNS).unwrap();
+        if engine.status("b@0").await.is_err() {
+            let b = Box2::get_or_create(&engine, "b").await.unwrap();
+            b.slow(runs.clone()).spawn().await.unwrap();
+            b.add(runs.clone(), 100).spawn().await.unwrap();
+        } else {
+            engine.resume_all().await.unwrap();
+        }
+        std::future::pending::<()>().await;
+    }
+    let scenario = Scenario::new();
+    for round in 1..=4 {
+        let mut child =
+            scenario.spawn_child("a_writer_waiting_its_turn_keeps_its_attempts", "sync");
+        scenario.wait_for(|counts| counts.get("slow").copied() == Some(round));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let engine = Engine::open(&scenario.store).await?;
+    engine.resume_all().await?;
+    let first = engine.output::<u64>("b@0").await;
+    let second = engine.output::<u64>("b@1").await;
+    let counts = run_counts(&scenario.runs);
+    assert!(matches!(first, Err(Error::TaskFailed { .. })), "{first:?}");
+    assert_eq!(second?, 100, "b@1 ran after b@0 failed: {counts:?}");
+    assert_eq!(counts["add"], 1, "{counts:?}");
+    engine.close().await
+}

@@ -24,8 +24,9 @@ pub(crate) enum AttemptResult {
     Value(Vec<u8>, Vec<ObjectId>, Batch),
     /// A continuation, and the records of the objects its inputs refer to.
     Continue(Arc<Node>, Batch),
-    /// An external event: its value, its type's fingerprint, and the key of its record.
-    Event(Vec<u8>, u64, Vec<u8>),
+    /// A value delivered from outside: its encoding, its type's fingerprint, and the key of
+    /// the event record it consumes.
+    Delivered(Vec<u8>, u64, Option<Vec<u8>>),
     Failed {
         kind: FailureKind,
         message: String,
@@ -223,11 +224,11 @@ impl From<ErasedOutcome> for AttemptResult {
         match outcome {
             ErasedOutcome::Value(bytes, refs) => AttemptResult::Value(bytes, refs, Batch::new()),
             ErasedOutcome::Continue(node) => AttemptResult::Continue(node, Batch::new()),
-            ErasedOutcome::Event {
+            ErasedOutcome::Delivered {
                 bytes,
                 fingerprint,
                 consumed,
-            } => AttemptResult::Event(bytes, fingerprint, consumed),
+            } => AttemptResult::Delivered(bytes, fingerprint, consumed),
             ErasedOutcome::Failed(message) => AttemptResult::Failed {
                 kind: FailureKind::Error,
                 message,

@@ -37,6 +37,15 @@ pub enum Error {
         /// The id that was not found.
         id: String,
     },
+    /// A writer call of an actor waited, in its own workflow, for another writer call of the
+    /// same actor, which can only run after it: a wait that would never end.
+    #[error("a writer call of actor `{actor}` cannot call its writer `{method}`: that call would run only after the caller finished; call a `&self` method, or change the state in the caller itself")]
+    WriterWaitsForItself {
+        /// The actor's id.
+        actor: String,
+        /// The durable name of the method called.
+        method: String,
+    },
     /// A call was run or spawned through a handle that only builds steps of workflows.
     #[error("actor `{actor}`'s handle has no engine: run its calls through a handle from `get_actor(&engine, id)`, or use `.bind()` in a workflow")]
     Unbound {

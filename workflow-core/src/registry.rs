@@ -88,12 +88,14 @@ pub(crate) enum ErasedOutcome {
     Continue(Arc<Node>),
     Failed(String),
     Unencodable(String),
-    /// An external event for a waiting step: its value, its type's fingerprint, and the
-    /// key of its record, removed by the checkpoint that stores it.
-    Event {
+    /// A value a waiting step was given from outside (an external event, an actor call's
+    /// output): its encoding, its type's fingerprint (the step's registration, shared by
+    /// every type, does not know it), and the key of an event record that the checkpoint
+    /// storing it removes.
+    Delivered {
         bytes: Vec<u8>,
         fingerprint: u64,
-        consumed: Vec<u8>,
+        consumed: Option<Vec<u8>>,
     },
 }
 

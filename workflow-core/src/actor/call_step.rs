@@ -4,7 +4,7 @@
 
 use workflow_storage::KeyBuilder;
 
-use super::records::CALL_ORIGINS;
+use super::records::{parse_call_id, CALL_ORIGINS};
 use crate::{
     arg::Input,
     context::context,
@@ -76,15 +76,32 @@ fn start_call(args: &[u8]) -> Result<ErasedInvocation> {
     let args = rest.to_vec();
     Ok(ErasedInvocation::Async(Box::pin(async move {
         match run_call(&actor, &method, writes, args).await {
-            Ok(bytes) => ErasedOutcome::Value(bytes, Vec::new()),
+            Ok(output) => ErasedOutcome::Delivered {
+                bytes: output.bytes.clone(),
+                fingerprint: output.fingerprint,
+                consumed: None,
+            },
             Err(error) => ErasedOutcome::Failed(error.to_string()),
         }
     })))
 }
 
-async fn run_call(actor: &str, method: &str, writes: bool, args: Vec<u8>) -> Result<Vec<u8>> {
+async fn run_call(
+    actor: &str,
+    method: &str,
+    writes: bool,
+    args: Vec<u8>,
+) -> Result<std::sync::Arc<crate::driver::Output>> {
     let context = context();
     let shared = context.engine.upgrade().ok_or(Error::Closed)?;
+    if let Some((caller, caller_call)) = parse_call_id(context.workflow_id()) {
+        if writes && caller == actor && shared.actors.is_unfinished_writer(actor, caller_call) {
+            return Err(Error::WriterWaitsForItself {
+                actor: actor.to_string(),
+                method: method.to_string(),
+            });
+        }
+    }
     let origin = KeyBuilder::new()
         .str(context.workflow_id())
         .str(context.task_id())
@@ -122,5 +139,5 @@ async fn run_call(actor: &str, method: &str, writes: bool, args: Vec<u8>) -> Res
                 .await?
         }
     };
-    Ok(shared.output(&id).await?.bytes.clone())
+    shared.output(&id).await
 }

@@ -89,8 +89,9 @@ pub async fn get_actor<A: VirtualActor>(engine: &Engine, id: &str) -> Result<Act
 ///
 /// A call is a workflow of its own, with id `{actor_id}@{n}`. Writer calls (`&mut self`)
 /// of one actor run one at a time in the order they were queued, and the new state is
-/// committed with the call's output; read-only calls (`&self`) run at once on the last
-/// committed state.
+/// committed with the call's output (for a method returning a `Flow`, when the whole flow
+/// succeeds); a call that fails leaves the state as it was. Read-only calls (`&self`) run at
+/// once on the last committed state.
 ///
 /// # Examples
 ///

@@ -89,17 +89,25 @@ async fn run_call<M: ActorMethod>(
 ) -> crate::Result<Outcome<M::Output>> {
     let context = context();
     let actors = context.actors.clone();
-    if M::WRITES {
-        actors.wait_turn(actor_id, call).await?;
-    }
+    // A writer's call starts after the step that waited for its turn.
     let stored = actors.state(actor_id, M::Actor::NAME).await?;
     let state: M::Actor = decode_value(&stored, M::Actor::NAME)?;
     let (state, outcome) = match M::call(state, args) {
         ActorInvocation::Sync(body) => body(),
         ActorInvocation::Async(future) => future.await,
     };
-    if M::WRITES && !matches!(outcome.kind, OutcomeKind::Failed(_)) {
-        context.stage_write(actors.state_write(actor_id, encode_value(&state)?)?);
+    if M::WRITES {
+        match outcome.kind {
+            OutcomeKind::Failed(_) => {}
+            OutcomeKind::Value(_) => {
+                context.stage_write(actors.state_write(actor_id, encode_value(&state)?)?);
+            }
+            // The state becomes the actor's when the whole call succeeds.
+            OutcomeKind::Continue(_) => {
+                let pending = actors.pending_write(actor_id, call, encode_value(&state)?)?;
+                context.stage_write(pending);
+            }
+        }
     }
     Ok(outcome)
 }

@@ -6,6 +6,7 @@ mod handle;
 mod method;
 pub(crate) mod records;
 mod space;
+mod turn;
 
 pub use handle::ActorCall;
 #[doc(hidden)]
@@ -13,3 +14,4 @@ pub use handle::{get_actor, get_or_create, ActorHandle};
 #[doc(hidden)]
 pub use method::{method_registration, ActorInvocation, ActorMethod, VirtualActor};
 pub(crate) use space::ActorSpace;
+pub(crate) use turn::turn_step;

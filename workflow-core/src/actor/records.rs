@@ -7,6 +7,9 @@ use workflow_storage::{KeyBuilder, Keyspace};
 pub(crate) const ACTORS: Keyspace = Keyspace::new("actors");
 /// Actor id -> the actor's state, postcard-encoded: the last committed one.
 pub(crate) const ACTOR_STATE: Keyspace = Keyspace::new("actor_state");
+/// Call workflow id -> the state a writer's method left when it returned a continuation,
+/// made the actor's state when the call succeeds, dropped when it fails.
+pub(crate) const ACTOR_PENDING: Keyspace = Keyspace::new("actor_pending");
 /// (actor id, call number) -> [`CallEntry`]: calls not known to be finished. An index: an
 /// entry whose call workflow finished (or is gone) is stale, and readers drop it.
 pub(crate) const ACTOR_CALLS: Keyspace = Keyspace::new("actor_calls");

@@ -1,14 +1,14 @@
 //! The actors of one engine as their calls see them: whose turn it is, and the state.
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
 use tokio::sync::Notify;
 use workflow_storage::{Batch, Storage};
 
-use super::records::{ACTORS, ACTOR_STATE};
+use super::records::{call_workflow_id, ACTORS, ACTOR_PENDING, ACTOR_STATE};
 use crate::{
     records::{decode, encode},
     Error, Result,
@@ -29,6 +29,8 @@ pub(crate) struct ActorSpace {
     turns: Mutex<HashMap<String, Turns>>,
     /// One lock per actor for creating it and numbering its calls.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Writer calls that returned a continuation here: their state may be pending.
+    pending: Mutex<HashSet<String>>,
 }
 
 impl ActorSpace {
@@ -37,6 +39,7 @@ impl ActorSpace {
             store,
             turns: Mutex::default(),
             locks: Mutex::default(),
+            pending: Mutex::default(),
         }
     }
 
@@ -84,30 +87,60 @@ impl ActorSpace {
         }
     }
 
-    /// Waits until every writer call of `actor` numbered before `call` has finished.
-    pub(crate) async fn wait_turn(&self, actor: &str, call: u64) -> Result<()> {
-        loop {
-            let changed = {
-                let mut turns = self.turns();
-                let entry = turns.entry(actor.to_string()).or_default();
-                if entry.unfinished.range(..call).next().is_none() {
-                    return Ok(());
-                }
-                entry.changed.clone()
-            };
-            let notified = changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            // Checked again with the wake-up armed, so that no ending is missed.
-            let first = self
-                .turns()
-                .get(actor)
-                .and_then(|e| e.unfinished.first().copied());
-            if first.is_none_or(|first| first >= call) {
-                return Ok(());
-            }
-            notified.await;
+    /// The first unfinished writer of `actor` numbered before `call`, and the wake-up that
+    /// fires when a writer of `actor` ends (take it before looking, so no ending is missed).
+    pub(crate) fn turn_of(&self, actor: &str, call: u64) -> (Option<u64>, Arc<Notify>) {
+        let mut turns = self.turns();
+        let entry = turns.entry(actor.to_string()).or_default();
+        let first = entry.unfinished.range(..call).next().copied();
+        (first, entry.changed.clone())
+    }
+
+    /// Whether call `call` of `actor` is a writer that has not finished.
+    pub(crate) fn is_unfinished_writer(&self, actor: &str, call: u64) -> bool {
+        self.turns()
+            .get(actor)
+            .is_some_and(|entry| entry.unfinished.contains(&call))
+    }
+
+    /// Wakes the calls waiting for a turn of `actor`, so that they look again.
+    pub(crate) fn poke(&self, actor: &str) {
+        if let Some(entry) = self.turns().get(actor) {
+            entry.changed.notify_waiters();
         }
+    }
+
+    /// The write that keeps `state` as the state call `call` of `actor` leaves, made the
+    /// actor's when the whole call succeeds.
+    pub(crate) fn pending_write(&self, actor: &str, call: u64, state: Vec<u8>) -> Result<Batch> {
+        let id = call_workflow_id(actor, call);
+        let mut batch = Batch::new();
+        batch.put(
+            ACTOR_PENDING,
+            id.as_bytes().to_vec(),
+            encode(&serde_bytes::ByteBuf::from(state))?,
+        );
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id);
+        Ok(batch)
+    }
+
+    /// Call `id` may have left a pending state in an earlier process.
+    pub(crate) fn may_be_pending(&self, id: &str) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string());
+    }
+
+    /// Whether call `id` may have left a pending state (forgets it).
+    pub(crate) fn take_pending(&self, id: &str) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
     }
 
     /// The last committed state of `actor`, encoded.

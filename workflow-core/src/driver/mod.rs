@@ -373,10 +373,12 @@ impl Driver {
                 ObjectSpace::own(&mut batch, &self.id, &refs);
                 self.on_success(step, started, StepResult::Value(bytes.into()), batch)
             }
-            AttemptResult::Event(bytes, fingerprint, consumed) => {
-                // The event leaves its queue in the commit that checkpoints it: exactly once.
+            AttemptResult::Delivered(bytes, fingerprint, consumed) => {
+                // An event leaves its queue in the commit that checkpoints it: exactly once.
                 let mut batch = Batch::new();
-                batch.delete(EVENTS, consumed);
+                if let Some(consumed) = consumed {
+                    batch.delete(EVENTS, consumed);
+                }
                 self.event_types.insert(step, fingerprint);
                 self.on_success(step, started, StepResult::Value(bytes.into()), batch)
             }

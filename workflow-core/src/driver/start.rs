@@ -22,7 +22,10 @@ impl Driver {
         let mut exhausted = Vec::new();
         for step in steps {
             let s = step as usize;
-            if self.attempts[s] > self.record(s)?.options.max_retries {
+            // A step that only waits cannot kill its process: a crash during its wait does not
+            // use up its attempts.
+            let waits = self.tasks.get(s).waits;
+            if !waits && self.attempts[s] > self.record(s)?.options.max_retries {
                 // Every allowed attempt was started, and the last one died with its process.
                 exhausted.push(step);
                 continue;

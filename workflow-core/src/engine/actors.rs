@@ -9,8 +9,9 @@ use super::Shared;
 use crate::{
     actor::records::{
         call_key, call_of_key, call_workflow_id, calls_prefix, parse_call_id, ActorRecord,
-        CallEntry, ACTORS, ACTOR_CALLS, CALL_ORIGINS,
+        CallEntry, ACTORS, ACTOR_CALLS, ACTOR_PENDING, ACTOR_STATE, CALL_ORIGINS,
     },
+    actor::turn_step,
     arg::{encoded, Input},
     dag::{bind_registration, Dag},
     driver::Finish,
@@ -102,8 +103,13 @@ impl Shared {
         record.next_call += 1;
         let id: Arc<str> = call_workflow_id(actor, call).into();
         // The method's arguments follow the actor id and the call number: their encodings
-        // make the encoding of the task's `(String, u64, Args)`.
-        let mut inputs = vec![encoded(&actor.to_string()), encoded(&call)];
+        // make the encoding of the task's `(String, u64, Args)`. A writer's method first
+        // waits for the step of its turn, whose `()` output encodes to nothing.
+        let mut inputs = Vec::with_capacity(args.len() + 3);
+        if writes {
+            inputs.push(Input::Node(turn_step(actor, call).into_node()));
+        }
+        inputs.extend([encoded(&actor.to_string()), encoded(&call)]);
         inputs.extend(args);
         let dag: Dag<()> = bind_registration(method, inputs);
         let mut plan = lower(&dag)?;
@@ -168,10 +174,17 @@ impl Shared {
                 Some(record) if !record.status.is_finished() => {
                     if entry.writes {
                         writers.push(call);
+                        // Its method may have left a pending state before the process stopped.
+                        self.actors.may_be_pending(&id);
                     }
                     resume.push(id);
                 }
-                _ => stale.delete(ACTOR_CALLS, key),
+                // A call that finished before its index entry went: its pending state, if
+                // the process stopped before applying it, is applied now.
+                record => {
+                    let succeeded = record.is_some_and(|r| r.status == WorkflowStatus::Successful);
+                    stale.append(self.settle_writes(actor, call, succeeded).await?);
+                }
             }
         }
         if !self.actors.load(actor, writers) {
@@ -190,15 +203,25 @@ impl Shared {
         Ok(())
     }
 
-    /// A call's workflow ended as `finish`: if for good, the writers behind it may go.
+    /// A call's workflow ended as `finish`: if for good, the writers behind it may go (once
+    /// the state a continuing writer left is applied or dropped).
     pub(crate) fn call_finished(self: &Arc<Self>, id: &str, finish: &Finish) {
         let Some((actor, call)) = parse_call_id(id) else {
             return;
         };
-        if !matches!(
-            finish,
-            Finish::Successful(_) | Finish::Failed { .. } | Finish::Canceled
-        ) {
+        let succeeded = match finish {
+            Finish::Successful(_) => true,
+            Finish::Failed { .. } | Finish::Canceled => false,
+            // Not finished in the store: the writers behind it look again (and resume it).
+            Finish::Interrupted | Finish::Broken(_) => {
+                self.actors.poke(actor);
+                return;
+            }
+        };
+        if self.actors.take_pending(id) {
+            let shared = self.clone();
+            let actor = actor.to_string();
+            tokio::spawn(async move { shared.settle_call(&actor, call, succeeded).await });
             return;
         }
         self.actors.call_ended(actor, call);
@@ -207,6 +230,75 @@ impl Shared {
         // Not atomic with the call's last write: an entry left by a crash is dropped when
         // the actor's calls are next read.
         self.committer.submit(batch, Box::new(|_| {}));
+    }
+
+    /// Applies (if `succeeded`) or drops the pending state of a finished call, drops its index
+    /// entry, and then lets the writers behind it go.
+    async fn settle_call(self: &Arc<Self>, actor: &str, call: u64, succeeded: bool) {
+        let settled = async {
+            let batch = self.settle_writes(actor, call, succeeded).await?;
+            self.committer
+                .commit(batch)
+                .await
+                .map_err(Error::from_storage)
+        };
+        match settled.await {
+            Ok(()) => self.actors.call_ended(actor, call),
+            Err(error) => {
+                let id = call_workflow_id(actor, call);
+                tracing::warn!(workflow.id = %id, %error, "cannot apply an actor call's state");
+                self.actors.poke(actor);
+            }
+        }
+    }
+
+    /// The writes that settle finished call `call` of `actor`: its pending state made the
+    /// actor's (if it `succeeded`) or dropped, and its index entry dropped.
+    async fn settle_writes(&self, actor: &str, call: u64, succeeded: bool) -> Result<Batch> {
+        let id = call_workflow_id(actor, call);
+        let mut batch = Batch::new();
+        if succeeded {
+            if let Some(state) = self.store.get(ACTOR_PENDING, id.as_bytes()).await? {
+                batch.put(ACTOR_STATE, actor.as_bytes().to_vec(), state);
+            }
+        }
+        batch.delete(ACTOR_PENDING, id.into_bytes());
+        batch.delete(ACTOR_CALLS, call_key(actor, call));
+        Ok(batch)
+    }
+
+    /// Waits until every writer call of `actor` numbered before `call` has finished,
+    /// resuming those that are not running here.
+    pub(crate) async fn wait_turn(self: &Arc<Self>, actor: &str, call: u64) -> Result<()> {
+        loop {
+            let (blocker, changed) = self.actors.turn_of(actor, call);
+            let notified = changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let Some(blocker) = blocker else {
+                return Ok(());
+            };
+            let id = call_workflow_id(actor, blocker);
+            if !self.lock().active.contains_key(id.as_str()) {
+                match self.resume_stored(&id).await {
+                    Ok(()) => {}
+                    // Failed for good, or gone: the turn moves on.
+                    Err(
+                        Error::TaskFailed { .. } | Error::Canceled { .. } | Error::NotFound { .. },
+                    ) => {
+                        self.settle_call(actor, blocker, false).await;
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                }
+                if !self.lock().active.contains_key(id.as_str()) {
+                    // It finished without this process seeing it end.
+                    self.settle_call(actor, blocker, true).await;
+                    continue;
+                }
+            }
+            notified.await;
+        }
     }
 }
 

@@ -146,10 +146,10 @@ fn start_waiting(args: &[u8]) -> Result<ErasedInvocation> {
                 claimed.record.type_name
             ));
         }
-        ErasedOutcome::Event {
+        ErasedOutcome::Delivered {
             bytes: claimed.record.bytes,
             fingerprint: expected,
-            consumed: claimed.key,
+            consumed: Some(claimed.key),
         }
     })))
 }

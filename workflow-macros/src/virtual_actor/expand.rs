@@ -263,20 +263,28 @@ fn value_checks(def: &ActorDef) -> TokenStream {
     let self_ty = &def.item.self_ty;
     let state =
         quote_spanned!(self_ty.span()=> ::workflow::__private::assert_task_value::<#self_ty>(););
-    let types = def.methods.iter().flat_map(|method| {
-        method
+    let methods = def.methods.iter().map(|method| {
+        let cfgs = cfg_attrs(&method.item.attrs);
+        let types = method
             .args
             .iter()
             .map(|arg| &arg.ty)
-            .chain(method.returns.as_ref().map(|r| &r.output))
+            .chain(method.returns.as_ref().map(|r| &r.output));
+        let checks = types.map(
+            |ty| quote_spanned!(ty.span()=> ::workflow::__private::assert_task_value::<#ty>();),
+        );
+        quote! {
+            #(#cfgs)*
+            const _: () = {
+                #(#checks)*
+            };
+        }
     });
-    let checks = types
-        .map(|ty| quote_spanned!(ty.span()=> ::workflow::__private::assert_task_value::<#ty>();));
     quote! {
         const _: () = {
             #state
-            #(#checks)*
         };
+        #(#methods)*
     }
 }
 

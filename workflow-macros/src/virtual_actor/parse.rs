@@ -3,7 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::format_ident;
-use syn::{FnArg, ImplItem, ImplItemFn, LitStr, Receiver};
+use syn::{visit_mut::VisitMut, FnArg, ImplItem, ImplItemFn, LitStr, Receiver, Type};
 
 use crate::{
     errors::Errors,
@@ -52,7 +52,7 @@ pub(crate) fn parse(attr: TokenStream, item: syn::ItemImpl, errors: &mut Errors)
         let ImplItem::Fn(function) = impl_item else {
             continue;
         };
-        let parsed = parse_function(function, errors);
+        let parsed = parse_function(function, &item.self_ty, errors);
         if function.sig.ident == "new" {
             new = Some(parsed);
         } else if parsed.receiver.is_some() {
@@ -67,7 +67,9 @@ pub(crate) fn parse(attr: TokenStream, item: syn::ItemImpl, errors: &mut Errors)
     }
 }
 
-fn parse_function(function: &ImplItemFn, errors: &mut Errors) -> Function {
+/// Reads one function; `Self` in its argument and return types is read as the actor's type,
+/// which is what it means in the impl (the generated code is outside it).
+fn parse_function(function: &ImplItemFn, self_ty: &Type, errors: &mut Errors) -> Function {
     let mut receiver = None;
     let mut args: Vec<Arg> = Vec::new();
     for (index, input) in function.sig.inputs.iter().enumerate() {
@@ -79,20 +81,34 @@ fn parse_function(function: &ImplItemFn, errors: &mut Errors) -> Function {
                         args.iter().all(|arg| arg.name != *name) && name != "engine" && name != "id"
                     })
                     .unwrap_or_else(|| format_ident!("__arg{index}"));
-                args.push(Arg {
-                    name,
-                    ty: (*typed.ty).clone(),
-                });
+                let mut ty = (*typed.ty).clone();
+                ReplaceSelf(self_ty).visit_type_mut(&mut ty);
+                args.push(Arg { name, ty });
             }
         }
     }
-    let returns = classify(&function.sig.output)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let mut output = function.sig.output.clone();
+    ReplaceSelf(self_ty).visit_return_type_mut(&mut output);
+    let returns = classify(&output).map_err(|e| errors.push(e)).ok();
     Function {
         item: function.clone(),
         receiver,
         args,
         returns,
+    }
+}
+
+/// Replaces the type `Self` with the actor's type.
+struct ReplaceSelf<'a>(&'a Type);
+
+impl VisitMut for ReplaceSelf<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::Path(path) = ty {
+            if path.qself.is_none() && path.path.is_ident("Self") {
+                *ty = self.0.clone();
+                return;
+            }
+        }
+        syn::visit_mut::visit_type_mut(self, ty);
     }
 }

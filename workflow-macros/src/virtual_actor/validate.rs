@@ -85,9 +85,21 @@ fn check_constructor(new: &Function, self_ty: &Type, errors: &mut Errors) {
     }
 }
 
+/// Names of what `#[virtual_actor]` generates, on the type or on its handle.
+const GENERATED: [&str; 4] = ["get_or_create", "get_actor", "actor", "id"];
+
 fn check_method(method: &Function, errors: &mut Errors) {
     let sig = &method.item.sig;
     let name = &sig.ident;
+    if GENERATED.iter().any(|generated| name == generated) {
+        errors.spanned(
+            name,
+            format!(
+                "`{name}` is a name `#[virtual_actor]` generates (`get_or_create`, \
+                 `get_actor`, `actor`, and the handle's `id`): rename the method"
+            ),
+        );
+    }
     if let Some(receiver) = &method.receiver {
         if receiver.reference.is_none() || receiver.colon_token.is_some() {
             errors.spanned(
@@ -111,8 +123,9 @@ fn check_method(method: &Function, errors: &mut Errors) {
             errors.push(error);
         }
     }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        for error in type_problems(ty, Role::Output) {
+    // The types as read, with `Self` standing for the actor's type.
+    if let Some(returns) = &method.returns {
+        for error in type_problems(&returns.written, Role::Output) {
             errors.push(error);
         }
     }
