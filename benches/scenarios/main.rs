@@ -128,7 +128,7 @@ fn run_limit(scenario: &str, durability: Durability, size: u64, store: &Path) ->
         "wide-deep" => limit::wide(store, durability, size * size + 1, 1),
         "fib" => limit::wide(store, durability, fib_tasks(size), 1),
         "many" => limit::wide(store, durability, size * 10, size),
-        "resume" => limit::wide(store, durability, (size * size + 1) / 2, 1),
+        "resume" => limit::wide(store, durability, (size * size).div_ceil(2), 1),
         "open" => limit::open(store),
         "actor" => limit::actor_calls(store, durability, size),
         "events" => limit::wide(store, durability, size, size),
