@@ -88,7 +88,7 @@ fn child(args: &[String]) {
             runtime
                 .block_on(engine::setup_open(&store, size))
                 .expect("the store is built");
-            return;
+            Measure::default()
         }
         _ => run_limit(scenario, durability, size, &store),
     };

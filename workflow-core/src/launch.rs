@@ -36,6 +36,9 @@ pub(crate) struct Launch {
     pub(crate) attempts: Vec<Option<AttemptRecord>>,
     /// Records to write with the driver's first commit (a fresh workflow's own records).
     pub(crate) initial: Batch,
+    /// Told once the driver has handed its first commit to the committer, whose commits are
+    /// applied in the order they are handed over.
+    pub(crate) submitted: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Launch {
@@ -55,6 +58,7 @@ impl Launch {
             results: vec![None; count],
             attempts: vec![None; count],
             initial,
+            submitted: None,
         })
     }
 
@@ -122,6 +126,7 @@ impl Launch {
             results,
             attempts,
             initial: Batch::new(),
+            submitted: None,
         })
     }
 }

@@ -8,7 +8,7 @@ use std::{
 use tokio::sync::Notify;
 use workflow_storage::{Batch, Storage};
 
-use super::records::{call_workflow_id, ACTORS, ACTOR_PENDING, ACTOR_STATE};
+use super::records::{call_workflow_id, ActorRecord, ACTORS, ACTOR_PENDING, ACTOR_STATE};
 use crate::{
     records::{decode, encode},
     Error, Result,
@@ -20,7 +20,22 @@ struct Turns {
     /// Whether the unfinished calls were read from the store (and resumed) here.
     loaded: bool,
     unfinished: BTreeSet<u64>,
-    changed: Arc<Notify>,
+    /// The wake-up of each writer waiting for its turn. Only the first unfinished writer
+    /// can go, so an ending wakes one waiter, not all of them.
+    waiters: HashMap<u64, Arc<Notify>>,
+}
+
+impl Turns {
+    /// Wakes the first writer that waits: the only one whose turn may have come.
+    fn wake_first(&self) {
+        let first = self
+            .unfinished
+            .iter()
+            .find_map(|call| self.waiters.get(call));
+        if let Some(notify) = first {
+            notify.notify_waiters();
+        }
+    }
 }
 
 /// The actors of one engine.
@@ -31,6 +46,9 @@ pub(crate) struct ActorSpace {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Writer calls that returned a continuation here: their state may be pending.
     pending: Mutex<HashSet<String>>,
+    /// The head record of each actor that numbered calls here, ahead of the store: a call's
+    /// number is taken before the record that counts it is durable.
+    heads: Mutex<HashMap<String, ActorRecord>>,
 }
 
 impl ActorSpace {
@@ -40,6 +58,7 @@ impl ActorSpace {
             turns: Mutex::default(),
             locks: Mutex::default(),
             pending: Mutex::default(),
+            heads: Mutex::default(),
         }
     }
 
@@ -81,19 +100,28 @@ impl ActorSpace {
     pub(crate) fn call_ended(&self, actor: &str, call: u64) {
         let mut turns = self.turns();
         if let Some(entry) = turns.get_mut(actor) {
+            entry.waiters.remove(&call);
             if entry.unfinished.remove(&call) {
-                entry.changed.notify_waiters();
+                entry.wake_first();
             }
         }
     }
 
-    /// The first unfinished writer of `actor` numbered before `call`, and the wake-up that
-    /// fires when a writer of `actor` ends (take it before looking, so no ending is missed).
+    /// The first unfinished writer of `actor` numbered before `call`, and the wake-up of
+    /// `call` (take it before looking, so that no ending is missed).
     pub(crate) fn turn_of(&self, actor: &str, call: u64) -> (Option<u64>, Arc<Notify>) {
         let mut turns = self.turns();
         let entry = turns.entry(actor.to_string()).or_default();
         let first = entry.unfinished.range(..call).next().copied();
-        (first, entry.changed.clone())
+        let notify = entry.waiters.entry(call).or_default().clone();
+        (first, notify)
+    }
+
+    /// Call `call` of `actor` no longer waits for its turn.
+    pub(crate) fn stop_waiting(&self, actor: &str, call: u64) {
+        if let Some(entry) = self.turns().get_mut(actor) {
+            entry.waiters.remove(&call);
+        }
     }
 
     /// Whether call `call` of `actor` is a writer that has not finished.
@@ -106,7 +134,7 @@ impl ActorSpace {
     /// Wakes the calls waiting for a turn of `actor`, so that they look again.
     pub(crate) fn poke(&self, actor: &str) {
         if let Some(entry) = self.turns().get(actor) {
-            entry.changed.notify_waiters();
+            entry.wake_first();
         }
     }
 
@@ -164,6 +192,29 @@ impl ActorSpace {
             encode(&serde_bytes::ByteBuf::from(state))?,
         );
         Ok(batch)
+    }
+
+    /// The record of `actor` as its calls are numbered: the latest here, else the stored one.
+    /// Read and written under the actor's numbering lock.
+    pub(crate) async fn head(&self, actor: &str) -> Result<Option<ActorRecord>> {
+        let cached = self
+            .heads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(actor)
+            .cloned();
+        match cached {
+            Some(head) => Ok(Some(head)),
+            None => self.record(actor).await,
+        }
+    }
+
+    /// Keeps `head` as the latest record of `actor`.
+    pub(crate) fn set_head(&self, actor: &str, head: ActorRecord) {
+        self.heads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(actor.to_string(), head);
     }
 
     /// The stored record of `actor`, if any.

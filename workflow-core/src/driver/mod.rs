@@ -151,6 +151,8 @@ pub(crate) struct Driver {
     engine: std::sync::Weak<crate::engine::Shared>,
     /// Commits submitted and not yet durable.
     commits_in_flight: usize,
+    /// Told when the first commit is handed to the committer.
+    submitted: Option<tokio::sync::oneshot::Sender<()>>,
     /// The keys of the timers of running sleeps, removed with their checkpoints.
     timers: HashMap<u32, Vec<u8>>,
 }
@@ -219,6 +221,7 @@ impl Driver {
             canceled,
             stopping: false,
             initial: Some(launch.initial),
+            submitted: launch.submitted,
             stored,
             objects,
             event_hub,
@@ -441,6 +444,7 @@ impl Driver {
 
     fn submit(&mut self, batch: Batch, after: AfterCommit) {
         self.commits_in_flight += 1;
+        let submitted = self.submitted.take();
         let sender = self.sender.clone();
         self.committer.submit(
             batch,
@@ -448,5 +452,8 @@ impl Driver {
                 let _ = sender.send(DriverEvent::Committed(result, after));
             }),
         );
+        if let Some(submitted) = submitted {
+            let _ = submitted.send(());
+        }
     }
 }

@@ -89,11 +89,12 @@ impl Shared {
     ) -> Result<String> {
         self.load_actor(actor).await?;
         let lock = self.actors.lock_of(actor);
-        // Held until the call is stored, so that calls are numbered and stored in order.
-        let _numbering = lock.lock().await;
+        // Held until the call's first commit is queued, so that calls are numbered and
+        // stored in order.
+        let numbering = lock.lock().await;
         let mut record = self
             .actors
-            .record(actor)
+            .head(actor)
             .await?
             .ok_or_else(|| Error::NotFound {
                 what: "actor",
@@ -101,6 +102,9 @@ impl Shared {
             })?;
         let call = record.next_call;
         record.next_call += 1;
+        // Numbered here from now on, whether or not this call is stored: a number is never
+        // given twice (one whose call failed to be stored is skipped).
+        self.actors.set_head(actor, record.clone());
         let id: Arc<str> = call_workflow_id(actor, call).into();
         // The method's arguments follow the actor id and the call number: their encodings
         // make the encoding of the task's `(String, u64, Args)`. A writer's method first
@@ -131,6 +135,8 @@ impl Shared {
             call_key(actor, call),
             encode(&CallEntry { writes })?,
         );
+        let (submitted, handed_over) = tokio::sync::oneshot::channel();
+        launch.submitted = Some(submitted);
         {
             let mut state = self.lock();
             if state.closed {
@@ -144,6 +150,10 @@ impl Shared {
             }
             self.start_uncounted(&mut state, launch);
         }
+        // The next call is numbered once this one's first commit is in the committer's
+        // queue, behind this one: calls queued at once share their fsyncs.
+        let _ = handed_over.await;
+        drop(numbering);
         match self.wait_stored(&id).await {
             Ok(()) => Ok(id.to_string()),
             Err(error) => {
@@ -270,6 +280,12 @@ impl Shared {
     /// Waits until every writer call of `actor` numbered before `call` has finished,
     /// resuming those that are not running here.
     pub(crate) async fn wait_turn(self: &Arc<Self>, actor: &str, call: u64) -> Result<()> {
+        let waited = self.wait_turn_inner(actor, call).await;
+        self.actors.stop_waiting(actor, call);
+        waited
+    }
+
+    async fn wait_turn_inner(self: &Arc<Self>, actor: &str, call: u64) -> Result<()> {
         loop {
             let (blocker, changed) = self.actors.turn_of(actor, call);
             let notified = changed.notified();
