@@ -326,23 +326,3 @@ fn resume_call(shared: Arc<Shared>, id: String) -> Pin<Box<dyn Future<Output = (
         }
     })
 }
-
-impl WorkflowRecord {
-    /// The head record of a new workflow of `plan`, pending.
-    pub(crate) fn pending(plan: &crate::lower::Plan, queue_seq: u64) -> WorkflowRecord {
-        WorkflowRecord {
-            status: WorkflowStatus::Pending,
-            dag_hash: plan.dag_hash,
-            step_count: plan.steps.len() as u32,
-            root: plan.root,
-            queue_seq,
-            created_us: now_us(),
-            start_us: None,
-            end_us: None,
-            output_type: plan.output_type.clone(),
-            output_fingerprint: plan.output_fingerprint,
-            metadata: None,
-            failure: None,
-        }
-    }
-}

@@ -9,7 +9,7 @@ use crate::{
     id::{validate_user_id, validate_workflow_id},
     launch::{read_record, Launch},
     lower::lower,
-    records::{now_us, WorkflowRecord},
+    records::WorkflowRecord,
     Dag, Error, Result, WorkflowStatus,
 };
 
@@ -76,18 +76,8 @@ impl Shared {
                     state.next_queue_seq
                 };
                 let record = WorkflowRecord {
-                    status: WorkflowStatus::Pending,
-                    dag_hash: plan.dag_hash,
-                    step_count: plan.steps.len() as u32,
-                    root: plan.root,
-                    queue_seq,
-                    created_us: now_us(),
-                    start_us: None,
-                    end_us: None,
-                    output_type: plan.output_type.clone(),
-                    output_fingerprint: plan.output_fingerprint,
                     metadata: metadata.map(|m| m.to_string()),
-                    failure: None,
+                    ..WorkflowRecord::pending(&plan, queue_seq)
                 };
                 match Launch::fresh(id.clone(), plan, record) {
                     Ok(launch) => launch,
