@@ -211,3 +211,33 @@ async fn whoami() -> String {
     let ctx = workflow::context();
     format!("{}/{}/{}", ctx.workflow_id(), ctx.task_id(), ctx.attempt())
 }
+
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static MOST_IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[task]
+async fn tracked(i: u64) -> u64 {
+    use std::sync::atomic::Ordering;
+    let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+    MOST_IN_FLIGHT.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    i
+}
+
+#[task]
+fn total_of(values: Vec<u64>) -> u64 {
+    values.into_iter().sum()
+}
+
+#[tokio::test]
+async fn a_fan_out_wider_than_the_working_limit_runs_in_waves() -> workflow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let engine = Engine::temporary().await?;
+    let dag = total_of::bind((0..3_000_u64).map(tracked::bind).collect::<Vec<_>>());
+    assert_eq!(engine.run("waves", dag).await?, 3_000 * 2_999 / 2);
+    let most = MOST_IN_FLIGHT.load(Ordering::SeqCst);
+    // At most 1,024 steps that work are begun at once, and they do run side by side.
+    assert!((2..=1_024).contains(&most), "{most} steps ran at once");
+    engine.close().await
+}

@@ -153,6 +153,10 @@ pub(crate) struct Driver {
     commits_in_flight: usize,
     /// Told when the first commit is handed to the committer.
     submitted: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Ready steps that work, waiting for room among the [`start::MAX_WORKING`] begun ones.
+    backlog: std::collections::VecDeque<u32>,
+    /// Steps that work, begun and not yet joined.
+    working: usize,
     /// The keys of the timers of running sleeps, removed with their checkpoints.
     timers: HashMap<u32, Vec<u8>>,
 }
@@ -222,6 +226,8 @@ impl Driver {
             stopping: false,
             initial: Some(launch.initial),
             submitted: launch.submitted,
+            backlog: Default::default(),
+            working: 0,
             stored,
             objects,
             event_hub,
@@ -368,10 +374,13 @@ impl Driver {
                 )
             }
         };
+        if !self.tasks.get(step as usize).waits {
+            self.working = self.working.saturating_sub(1);
+        }
         if self.stopping {
             return Ok(None);
         }
-        match result {
+        let finish = match result {
             AttemptResult::Value(bytes, refs, mut batch) => {
                 ObjectSpace::own(&mut batch, &self.id, &refs);
                 self.on_success(step, started, StepResult::Value(bytes.into()), batch)
@@ -387,7 +396,12 @@ impl Driver {
             }
             AttemptResult::Continue(node, batch) => self.on_continue(step, started, &node, batch),
             AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
+        };
+        // A failure or a retry may have left room that no checkpoint took.
+        if matches!(finish, Ok(None)) {
+            self.begin_backlog()?;
         }
+        finish
     }
 
     fn stop(&mut self, status: WorkflowStatus, batch: Option<Batch>, finish: Finish) -> Result<()> {

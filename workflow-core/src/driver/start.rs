@@ -13,10 +13,45 @@ use crate::{
     Result, TaskError,
 };
 
+/// The most steps that work (not only wait) begun at once in one workflow: enough to keep
+/// every core busy, few enough that a wide DAG does not hold a future per step in memory.
+pub(super) const MAX_WORKING: usize = 1024;
+
 impl Driver {
+    /// The steps of `steps` to begin now: every step that only waits, and steps that work,
+    /// oldest first, while fewer than [`MAX_WORKING`] are begun; the others wait in the
+    /// backlog, without an attempt recorded.
+    fn admit(&mut self, steps: Vec<u32>) -> Vec<u32> {
+        let mut admitted = Vec::with_capacity(steps.len().min(MAX_WORKING));
+        for step in steps {
+            if self.tasks.get(step as usize).waits {
+                admitted.push(step);
+            } else {
+                self.backlog.push_back(step);
+            }
+        }
+        while self.working < MAX_WORKING {
+            let Some(step) = self.backlog.pop_front() else {
+                break;
+            };
+            self.working += 1;
+            admitted.push(step);
+        }
+        admitted
+    }
+
+    /// Begins steps of the backlog if there is room for them.
+    pub(super) fn begin_backlog(&mut self) -> Result<()> {
+        if !self.stopping && self.working < MAX_WORKING && !self.backlog.is_empty() {
+            self.begin(Vec::new(), Batch::new())?;
+        }
+        Ok(())
+    }
+
     /// Records the start of an attempt of each step in `batch`, then starts them once it is
-    /// durable.
+    /// durable. Steps that work wait in the backlog while [`MAX_WORKING`] others are begun.
     pub(super) fn begin(&mut self, steps: Vec<u32>, mut batch: Batch) -> Result<()> {
+        let steps = self.admit(steps);
         let now = now_us();
         let mut start = Vec::with_capacity(steps.len());
         let mut exhausted = Vec::new();
@@ -27,6 +62,7 @@ impl Driver {
             let waits = self.tasks.get(s).waits;
             if !waits && self.attempts[s] > self.record(s)?.options.max_retries {
                 // Every allowed attempt was started, and the last one died with its process.
+                self.working -= 1;
                 exhausted.push(step);
                 continue;
             }
