@@ -128,6 +128,8 @@ async fn task_output_of_a_bound_call_step() -> workflow::Result<()> {
 struct Flaky {
     inner: workflow::storage::MemoryStore,
     armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The keyspace whose next write fails, once armed.
+    fails: &'static str,
 }
 
 #[async_trait]
@@ -152,7 +154,7 @@ impl workflow::storage::Storage for Flaky {
         durability: Durability,
     ) -> workflow::storage::Result<()> {
         let writes_state = batch.operations().iter().any(|op| match op {
-            workflow::storage::Operation::Put { keyspace, .. } => keyspace.name() == "actor_state",
+            workflow::storage::Operation::Put { keyspace, .. } => keyspace.name() == self.fails,
             _ => false,
         });
         if writes_state && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
@@ -176,6 +178,7 @@ async fn a_writer_whose_commit_failed_does_not_block_its_actor() -> workflow::Re
         .storage(Flaky {
             inner: workflow::storage::MemoryStore::new(),
             armed: armed.clone(),
+            fails: "actor_state",
         })
         .build()
         .await?;
@@ -241,4 +244,33 @@ async fn task_output_of_a_resumed_bound_call_step() -> workflow::Result<()> {
     assert_eq!(engine.output::<u64>("parent").await?, 7);
     assert_eq!(engine.task_output::<u64>("parent", "call").await?, 6);
     engine.close().await
+}
+
+/// A call whose queueing commit fails is an error for the caller, its number is not reused,
+/// and the actor goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_that_could_not_be_stored_is_an_error() -> workflow::Result<()> {
+    let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let engine = Engine::builder()
+        .storage(Flaky {
+            inner: workflow::storage::MemoryStore::new(),
+            armed: armed.clone(),
+            fails: "actor_calls",
+        })
+        .build()
+        .await?;
+    let acct = Acct::get_or_create(&engine, "unstored", 0).await?;
+    for attempt in 0..20 {
+        armed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let spawned = acct.deposit(1).spawn().await;
+        assert!(spawned.is_err(), "attempt {attempt}: {spawned:?}");
+        assert!(matches!(
+            engine.status(&format!("unstored@{attempt}")).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+    let stored = acct.deposit(5).spawn().await?;
+    assert_eq!(stored.id(), "unstored@20");
+    assert_eq!(stored.output().await?, 5);
+    Ok(())
 }

@@ -131,10 +131,13 @@ impl ActorSpace {
             .is_some_and(|entry| entry.unfinished.contains(&call))
     }
 
-    /// Wakes the calls waiting for a turn of `actor`, so that they look again.
+    /// Wakes every call waiting for a turn of `actor`, so that they look again (rare: a
+    /// call stopped unfinished).
     pub(crate) fn poke(&self, actor: &str) {
         if let Some(entry) = self.turns().get(actor) {
-            entry.wake_first();
+            for notify in entry.waiters.values() {
+                notify.notify_waiters();
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use crate::{
         call_key, call_of_key, call_workflow_id, calls_prefix, parse_call_id, ActorRecord,
         CallEntry, ACTORS, ACTOR_CALLS, ACTOR_PENDING, ACTOR_STATE, CALL_ORIGINS,
     },
-    actor::turn_step,
+    actor::{turn_step, ActorSpace},
     arg::{encoded, Input},
     dag::{bind_registration, Dag},
     driver::Finish,
@@ -137,6 +137,7 @@ impl Shared {
         );
         let (submitted, handed_over) = tokio::sync::oneshot::channel();
         launch.submitted = Some(submitted);
+        let watches;
         {
             let mut state = self.lock();
             if state.closed {
@@ -148,13 +149,14 @@ impl Shared {
             if writes {
                 self.actors.add_writer(actor, call);
             }
+            watches = state.watches(&id);
             self.start_uncounted(&mut state, launch);
         }
         // The next call is numbered once this one's first commit is in the committer's
         // queue, behind this one: calls queued at once share their fsyncs.
         let _ = handed_over.await;
         drop(numbering);
-        match self.wait_stored(&id).await {
+        match super::state::wait_watched(watches).await {
             Ok(()) => Ok(id.to_string()),
             Err(error) => {
                 self.actors.call_ended(actor, call);
@@ -280,9 +282,15 @@ impl Shared {
     /// Waits until every writer call of `actor` numbered before `call` has finished,
     /// resuming those that are not running here.
     pub(crate) async fn wait_turn(self: &Arc<Self>, actor: &str, call: u64) -> Result<()> {
-        let waited = self.wait_turn_inner(actor, call).await;
-        self.actors.stop_waiting(actor, call);
-        waited
+        /// Forgets the wake-up of the call however the wait ends, even when it is dropped.
+        struct Waiting<'a>(&'a ActorSpace, &'a str, u64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.stop_waiting(self.1, self.2);
+            }
+        }
+        let _waiting = Waiting(&self.actors, actor, call);
+        self.wait_turn_inner(actor, call).await
     }
 
     async fn wait_turn_inner(self: &Arc<Self>, actor: &str, call: u64) -> Result<()> {
@@ -308,8 +316,18 @@ impl Shared {
                     Err(error) => return Err(error),
                 }
                 if !self.lock().active.contains_key(id.as_str()) {
-                    // It finished without this process seeing it end.
-                    self.settle_call(actor, blocker, true).await;
+                    // Not running here after all: it finished (its record says how) or its
+                    // run here just ended unfinished (then it is resumed again).
+                    let status = read_record(&*self.store, &id).await?.map(|r| r.status);
+                    match status {
+                        Some(WorkflowStatus::Successful) => {
+                            self.settle_call(actor, blocker, true).await
+                        }
+                        Some(WorkflowStatus::Failed | WorkflowStatus::Canceled) | None => {
+                            self.settle_call(actor, blocker, false).await
+                        }
+                        Some(_) => tokio::task::yield_now().await,
+                    }
                     continue;
                 }
             }

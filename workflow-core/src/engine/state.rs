@@ -97,6 +97,14 @@ impl EngineState {
         }
     }
 
+    /// The watches of the storing and the end of active workflow `id`: taken before it
+    /// starts, they miss neither.
+    pub(crate) fn watches(&self, id: &str) -> Option<Watches> {
+        self.active
+            .get(id)
+            .map(|active| (active.stored.clone(), active.finish.clone()))
+    }
+
     pub(crate) fn mark_stored(&self, id: &str) {
         if let Some(active) = self.active.get(id) {
             active.stored_sender.send_replace(true);
@@ -315,21 +323,8 @@ impl Shared {
 
     /// Waits until workflow `id` is durably stored, or its run here ended.
     pub(crate) async fn wait_stored(&self, id: &str) -> Result<()> {
-        let watches = self
-            .lock()
-            .active
-            .get(id)
-            .map(|active| (active.stored.clone(), active.finish.clone()));
-        let Some((mut stored, mut finish)) = watches else {
-            return Ok(());
-        };
-        tokio::select! {
-            _ = stored.wait_for(|stored| *stored) => Ok(()),
-            finished = finish.wait_for(Option::is_some) => match finished.ok().and_then(|f| f.clone()) {
-                Some(Finish::Broken(error)) => Err(error),
-                _ => Ok(()),
-            },
-        }
+        let watches = self.lock().watches(id);
+        wait_watched(watches).await
     }
 
     /// Stops every driver; their workflows stay `Resumable` (running) or `Pending` (queued).
@@ -382,6 +377,31 @@ impl SlotPool for EngineSlots {
             }
         }
         shared.pump();
+    }
+}
+
+/// Whether a workflow is durably stored, and how its run here ended.
+pub(crate) type Watches = (watch::Receiver<bool>, watch::Receiver<Option<Finish>>);
+
+/// Waits until the watched workflow is durably stored, or its run here ended: an error if it
+/// ended unstored because the store failed or the engine closed.
+pub(crate) async fn wait_watched(watches: Option<Watches>) -> Result<()> {
+    let Some((mut stored, mut finish)) = watches else {
+        return Ok(());
+    };
+    let finished = tokio::select! {
+        biased;
+        Ok(_) = stored.wait_for(|stored| *stored) => return Ok(()),
+        finished = finish.wait_for(Option::is_some) => finished.ok().and_then(|f| f.clone()),
+    };
+    // Stored before its run ended, however it ended: it is there to resume.
+    if *stored.borrow() {
+        return Ok(());
+    }
+    match finished {
+        Some(Finish::Broken(error)) => Err(error),
+        Some(Finish::Interrupted) => Err(Error::Closed),
+        _ => Ok(()),
     }
 }
 

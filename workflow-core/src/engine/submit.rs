@@ -160,11 +160,13 @@ impl Reservation<'_> {
     /// Starts or queues the workflow, and waits until its records are durable.
     async fn launch(self, launch: Launch) -> Result<()> {
         let (shared, id) = (self.shared, self.id);
+        // Taken before it starts: a run that ends at once is not missed.
+        let watches = shared.lock().watches(id);
         if let Err(error) = shared.start_or_queue(launch) {
             return self.fail(error);
         }
         std::mem::forget(self);
-        shared.wait_stored(id).await
+        super::state::wait_watched(watches).await
     }
 }
 
