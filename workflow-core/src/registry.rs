@@ -10,7 +10,7 @@ use crate::{
     object::{collect_refs, ObjectId},
     task::{BoxFuture, Invocation, OutcomeKind, Task, TaskOptions},
     value::{decode_value, encode_value, fingerprint, short_type_name},
-    Result,
+    Result, TaskValue,
 };
 
 /// One task's entry in the registry: its durable identity and a type-erased runner.
@@ -61,6 +61,16 @@ impl TaskRegistration {
         }
     }
 
+    /// This registration with output `T`: for a step whose registration serves every output
+    /// type (found by name on resume, with the type read from each stored step).
+    pub(crate) fn with_output<T: TaskValue>(self) -> Self {
+        TaskRegistration {
+            output_type: short_type_name::<T>,
+            output_fingerprint: fingerprint::<T>,
+            ..self
+        }
+    }
+
     /// This registration, for a task that only waits.
     pub(crate) const fn waiting(self) -> Self {
         TaskRegistration {
@@ -71,6 +81,11 @@ impl TaskRegistration {
 }
 
 inventory::collect!(TaskRegistration);
+
+/// The output fingerprint of a registration that serves every output type: none.
+pub(crate) fn any_fingerprint() -> u64 {
+    0
+}
 
 /// Reads a sleep's duration in milliseconds from its encoded arguments.
 pub(crate) type TimerMillis = fn(&[u8]) -> Option<u64>;

@@ -9,9 +9,8 @@ use crate::{
     arg::Input,
     context::context,
     dag::{bind_registration, Dag},
-    registry::{ErasedInvocation, ErasedOutcome, Registry, TaskRegistration},
+    registry::{any_fingerprint, ErasedInvocation, ErasedOutcome, Registry, TaskRegistration},
     task::{signature_hash, TaskOptions},
-    value::{fingerprint, short_type_name},
     Error, Result, TaskValue,
 };
 
@@ -34,14 +33,7 @@ pub(crate) fn call_step<T: TaskValue>(
         crate::arg::encoded(&writes),
     ];
     inputs.extend(args);
-    bind_registration(
-        TaskRegistration {
-            output_type: short_type_name::<T>,
-            output_fingerprint: fingerprint::<T>,
-            ..REGISTERED
-        },
-        inputs,
-    )
+    bind_registration(REGISTERED.with_output::<T>(), inputs)
 }
 
 /// The registration a resumed workflow finds by name; the output's type comes with each step.
@@ -53,7 +45,7 @@ const REGISTERED: TaskRegistration = TaskRegistration {
     options: TaskOptions::DEFAULT,
     start: start_call,
     output_type: call_type,
-    output_fingerprint: no_fingerprint,
+    output_fingerprint: any_fingerprint,
     waits: true,
     timer_millis: None,
 };
@@ -62,10 +54,6 @@ inventory::submit! { REGISTERED }
 
 fn call_type() -> String {
     "call".to_string()
-}
-
-fn no_fingerprint() -> u64 {
-    0
 }
 
 fn start_call(args: &[u8]) -> Result<ErasedInvocation> {

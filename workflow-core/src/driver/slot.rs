@@ -91,14 +91,9 @@ impl Driver {
     /// Gives the running slot back while every running step only waits and nothing is being
     /// written.
     pub(super) fn release_slot_if_waiting(&mut self) {
-        if !self.slot.held || self.stopping || self.commits_in_flight > 0 {
-            return;
-        }
-        let working = self
-            .running_steps
-            .values()
-            .any(|&(step, _)| !self.tasks.get(step as usize).waits);
-        if !working {
+        // With the slot held and nothing being written, every step counted as working is
+        // running (none waits for its start or for a slot).
+        if self.slot.held && !self.stopping && self.commits_in_flight == 0 && self.working == 0 {
             self.slot.release(&*self.slots, &self.id);
         }
     }

@@ -7,9 +7,9 @@ use crate::{
     arg::IntoArg,
     context::context,
     dag::{bind_registration, Dag},
-    registry::{ErasedInvocation, ErasedOutcome, TaskRegistration},
+    registry::{any_fingerprint, ErasedInvocation, ErasedOutcome, TaskRegistration},
     task::{signature_hash, TaskOptions},
-    value::{decode_value, fingerprint, short_type_name},
+    value::{decode_value, fingerprint},
     wait::hub::queue_prefix,
     Result, TaskValue,
 };
@@ -76,7 +76,7 @@ impl<T: TaskValue> EventSource for ExternalEvent<T> {
             IntoArg::<String>::into_input(self.key),
             IntoArg::<u64>::into_input(fingerprint::<T>()),
         ];
-        bind_registration(external::<T>(), inputs)
+        bind_registration(REGISTERED.with_output::<T>(), inputs)
     }
 }
 
@@ -97,14 +97,6 @@ pub fn wait_for_event<S: EventSource>(source: S) -> Dag<S::Event> {
 const NAME: &str = "workflow::external_event";
 const SIGNATURE: u64 = signature_hash("fn(String, u64) -> event");
 
-fn external<T: TaskValue>() -> TaskRegistration {
-    TaskRegistration {
-        output_type: short_type_name::<T>,
-        output_fingerprint: fingerprint::<T>,
-        ..REGISTERED
-    }
-}
-
 /// The registration a resumed workflow finds by name; its event's type comes with each step.
 const REGISTERED: TaskRegistration = TaskRegistration {
     name: NAME,
@@ -114,7 +106,7 @@ const REGISTERED: TaskRegistration = TaskRegistration {
     options: TaskOptions::DEFAULT,
     start: start_waiting,
     output_type: event_type,
-    output_fingerprint: no_fingerprint,
+    output_fingerprint: any_fingerprint,
     waits: true,
     timer_millis: None,
 };
@@ -123,10 +115,6 @@ inventory::submit! { REGISTERED }
 
 fn event_type() -> String {
     "event".to_string()
-}
-
-fn no_fingerprint() -> u64 {
-    0
 }
 
 fn start_waiting(args: &[u8]) -> Result<ErasedInvocation> {

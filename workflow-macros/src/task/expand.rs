@@ -226,13 +226,7 @@ fn invoke_body(def: &TaskDef, returns: &Returns) -> TokenStream {
     let sig = &def.item.sig;
     let name = &sig.ident;
     let locals = (0..def.args.len()).map(|i| format_ident!("__arg{i}"));
-    // Spanned at the error type (else the return type), so that an error type without
-    // `Display` is reported where the user wrote it.
-    let return_span = match (&returns.error, &sig.output) {
-        (Some(error), _) => error.span(),
-        (None, syn::ReturnType::Type(_, ty)) => ty.span(),
-        (None, syn::ReturnType::Default) => name.span(),
-    };
+    let return_span = returns.span(sig);
     let wrapper = Ident::new(returns.kind.wrapper(), return_span);
     let mut function = name.clone();
     function.set_span(return_span);
@@ -333,7 +327,7 @@ fn value_checks(def: &TaskDef, returns: &Returns) -> TokenStream {
 }
 
 /// The function's `#[cfg(..)]` attributes, repeated on what is generated beside it.
-fn cfg_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
+pub(crate) fn cfg_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
     attrs
         .iter()
         .filter(|attr| attr.path().is_ident("cfg"))

@@ -1,6 +1,6 @@
 //! `#[task]`: parse, validate, then expand; on errors, the function, the errors and a stub.
 
-mod expand;
+pub(crate) mod expand;
 pub(crate) mod parse;
 pub(crate) mod type_text;
 pub(crate) mod validate;

@@ -58,6 +58,20 @@ pub(crate) enum ReturnKind {
     FallibleFlow,
 }
 
+impl Returns {
+    /// Where a problem with the return value is reported: at the error type of a `Result`
+    /// (so that an error without `Display` is reported where the user wrote it), else at the
+    /// return type, else at the function's name.
+    pub(crate) fn span(&self, sig: &syn::Signature) -> proc_macro2::Span {
+        use syn::spanned::Spanned;
+        match (&self.error, &sig.output) {
+            (Some(error), _) => error.span(),
+            (None, ReturnType::Type(_, ty)) => ty.span(),
+            (None, ReturnType::Default) => sig.ident.span(),
+        }
+    }
+}
+
 impl ReturnKind {
     /// The `__private` function that turns a return value into an attempt's outcome.
     pub(crate) fn wrapper(self) -> &'static str {

@@ -6,10 +6,13 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{ext::IdentExt, spanned::Spanned, Attribute, Ident, Type};
+use syn::{ext::IdentExt, spanned::Spanned, Ident, Type};
 
 use super::parse::{ActorDef, Function};
-use crate::{name_option::durable_name, task::type_text::type_text};
+use crate::{
+    name_option::durable_name,
+    task::{expand::cfg_attrs, type_text::type_text},
+};
 
 /// The code generated beside a valid `#[virtual_actor]` impl (which the caller emits).
 pub(crate) fn expand(def: &ActorDef) -> TokenStream {
@@ -165,11 +168,7 @@ fn method_items(method: &Function, self_ty: &Type, actor_name: &TokenStream) -> 
     let locals: Vec<Ident> = (0..method.args.len())
         .map(|i| format_ident!("__arg{i}"))
         .collect();
-    let return_span = match (&returns.error, &sig.output) {
-        (Some(error), _) => error.span(),
-        (None, syn::ReturnType::Type(_, ty)) => ty.span(),
-        (None, syn::ReturnType::Default) => ident.span(),
-    };
+    let return_span = returns.span(sig);
     let wrapper = Ident::new(returns.kind.wrapper(), return_span);
     let call = quote_spanned!(return_span=> __state.#ident(#(#locals),*));
     let invocation = match &sig.asyncness {
@@ -286,12 +285,4 @@ fn value_checks(def: &ActorDef) -> TokenStream {
         };
         #(#methods)*
     }
-}
-
-/// A function's `#[cfg(..)]` attributes, repeated on what is generated for it.
-fn cfg_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
-    attrs
-        .iter()
-        .filter(|attr| attr.path().is_ident("cfg"))
-        .collect()
 }
