@@ -70,6 +70,15 @@
 //! process but not a power loss. A store is used by one process at a time: a second one gets
 //! [`Error::Locked`].
 //!
+//! # Operating
+//!
+//! [`Engine::progress`] (and [`WorkflowHandle::progress`]) watch a workflow's tasks done out
+//! of tasks known; [`Engine::drain`] shuts down gracefully, letting running tasks finish and
+//! checkpoint. Each workflow run is a `tracing` span named `workflow`, each task attempt a
+//! `task` span inside it, and the engine records counters, histograms and gauges through the
+//! `metrics` facade under the names in [`metrics`](mod@metrics); neither costs more than a
+//! check until the program installs a subscriber or a recorder.
+//!
 //! # Values
 //!
 //! Values are stored with postcard, which is compact but not self-describing: see

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use workflow_storage::{Batch, Durability, Storage, StorageError};
 
+use crate::metrics::{CHECKPOINT_RECORDS, CHECKPOINT_SECONDS};
+
 /// What a committed batch reports back to whoever submitted it.
 pub(crate) type CommitResult = Result<(), Arc<StorageError>>;
 
@@ -98,7 +100,15 @@ async fn flush(
     if waiters.is_empty() {
         return;
     }
+    let records = batch.len();
+    let started = std::time::Instant::now();
     let result = store.commit(batch, durability).await.map_err(Arc::new);
+    ::metrics::histogram!(CHECKPOINT_SECONDS).record(started.elapsed());
+    ::metrics::histogram!(CHECKPOINT_RECORDS).record(records as f64);
+    match &result {
+        Ok(()) => tracing::trace!(records, commits = waiters.len(), "group commit durable"),
+        Err(error) => tracing::error!(records, %error, "group commit failed"),
+    }
     for waiter in waiters.drain(..) {
         waiter(result.clone());
     }

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use crate::{Engine, Result, TaskValue};
+use crate::{Engine, Progress, Result, TaskValue};
 
 /// A workflow started with [`Engine::spawn`]; its output can be awaited.
 ///
@@ -56,6 +56,28 @@ impl<T: TaskValue> WorkflowHandle<T> {
     /// The workflow id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// How far the workflow is, as a watch that changes while it runs; see
+    /// [`Engine::progress`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// let handle = engine.spawn("w", one::bind()).await?;
+    /// let mut progress = handle.progress().await?;
+    /// while progress.changed().await.is_ok() {}
+    /// assert_eq!(progress.borrow().done, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn progress(&self) -> Result<tokio::sync::watch::Receiver<Progress>> {
+        self.engine.progress(&self.id).await
     }
 
     /// Waits for the workflow and returns its output, as [`Engine::output`] does.

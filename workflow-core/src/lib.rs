@@ -20,7 +20,9 @@ mod id;
 mod launch;
 mod lower;
 mod metadata;
+pub mod metrics;
 mod object;
+mod progress;
 mod records;
 mod registry;
 mod status;
@@ -41,8 +43,12 @@ pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, Result};
 pub use flow::{continuation, Flow};
 pub use handle::WorkflowHandle;
-pub use metadata::{TaskMetadata, TaskStatus, WorkflowInfo, WorkflowMetadata};
+pub use metadata::{
+    PendingEvent, PendingTimer, QueuedEvents, StoreStats, TaskMetadata, TaskStatus, Waits,
+    WorkflowInfo, WorkflowMetadata,
+};
 pub use object::{put, ObjectRef};
+pub use progress::Progress;
 pub use status::WorkflowStatus;
 pub use task::{Task, TaskOptions};
 pub use task_error::TaskError;

@@ -1,6 +1,6 @@
-//! What `Engine::metadata` and `Engine::list` report.
+//! What the engine reports about stored workflows: `metadata`, `list`, `stats`, `waits`.
 
-use std::time::SystemTime;
+use std::{collections::BTreeMap, time::SystemTime};
 
 use serde::Serialize;
 
@@ -62,6 +62,13 @@ pub struct TaskMetadata {
     pub end_time: Option<SystemTime>,
     /// What was given to [`Dag::metadata`](crate::Dag::metadata), or `null`.
     pub user_metadata: serde_json::Value,
+    /// The task ids of the tasks whose outputs it takes as arguments.
+    pub inputs: Vec<String>,
+    /// The task that returned the continuation this task belongs to; `None` for the tasks of
+    /// the workflow's own DAG.
+    pub parent: Option<String>,
+    /// Why it failed, for a failed task or one whose error was caught.
+    pub error: Option<String>,
 }
 
 /// Where one task is.
@@ -94,4 +101,104 @@ pub struct WorkflowInfo {
     pub start_time: Option<SystemTime>,
     /// When it finished, failed or was canceled.
     pub end_time: Option<SystemTime>,
+}
+
+/// Counts of what a store holds, from [`Engine::stats`](crate::Engine::stats).
+///
+/// # Examples
+///
+/// ```
+/// # use workflow::prelude::*;
+/// # #[task] fn one() -> i64 { 1 }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> workflow::Result<()> {
+/// let engine = Engine::temporary().await?;
+/// engine.run("w", one::bind()).await?;
+/// let stats = engine.stats().await?;
+/// assert_eq!(stats.workflows, 1);
+/// assert_eq!(stats.by_status[&WorkflowStatus::Successful], 1);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct StoreStats {
+    /// Workflows stored (actor calls not included).
+    pub workflows: u64,
+    /// Workflows by status; statuses with none are left out.
+    pub by_status: BTreeMap<WorkflowStatus, u64>,
+    /// Actors stored.
+    pub actors: u64,
+    /// Bytes the store takes on disk, where the store can tell.
+    pub disk_bytes: Option<u64>,
+}
+
+/// What a workflow waits for, from [`Engine::waits`](crate::Engine::waits).
+///
+/// # Examples
+///
+/// ```
+/// # use std::time::Duration;
+/// # use workflow::prelude::*;
+/// #[task]
+/// fn approved(yes: bool) -> bool { yes }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> workflow::Result<()> {
+/// let engine = Engine::temporary().await?;
+/// let dag = approved::bind(workflow::wait_for_event(ExternalEvent::<bool>::new("approval")));
+/// engine.spawn("order", dag).await?;
+/// # tokio::time::sleep(Duration::from_millis(20)).await;
+/// let waits = engine.waits("order").await?;
+/// assert_eq!(waits.events[0].key, "approval");
+/// engine.send_event("order", "approval", &true).await?;
+/// assert!(engine.output::<bool>("order").await?);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct Waits {
+    /// Sleeps not finished, with their deadlines.
+    pub timers: Vec<PendingTimer>,
+    /// Steps waiting for an external event or a listener.
+    pub events: Vec<PendingEvent>,
+    /// Events sent to the workflow and not yet taken by a step, by key.
+    pub queued: Vec<QueuedEvents>,
+}
+
+/// A sleep of a workflow that has not finished.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct PendingTimer {
+    /// The sleep's task id (`sleep`, `sleep_1`, ...).
+    pub task_id: String,
+    /// How long it sleeps.
+    pub duration: std::time::Duration,
+    /// When it ends; `None` until it starts (the deadline counts from its first start).
+    pub deadline: Option<SystemTime>,
+}
+
+/// A step waiting for an event.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct PendingEvent {
+    /// The step's task id (`event`, `event_1`, ...).
+    pub task_id: String,
+    /// The key of the external event it waits for, or the listener's task name.
+    pub key: String,
+    /// Whether it waits for an [`ExternalEvent`](crate::ExternalEvent) (`false`: a listener).
+    pub external: bool,
+    /// Whether its wait has started (its dependencies are done).
+    pub started: bool,
+}
+
+/// Events sent under one key and not yet taken.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct QueuedEvents {
+    /// The event key.
+    pub key: String,
+    /// How many are queued.
+    pub count: u64,
 }

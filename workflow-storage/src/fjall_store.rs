@@ -205,6 +205,16 @@ impl Storage for FjallStore {
         }
     }
 
+    /// The bytes of the database's journals and tables.
+    async fn disk_space(&self) -> Result<Option<u64>> {
+        self.shared.with_open(|open| {
+            open.db
+                .disk_space()
+                .map(Some)
+                .map_err(|e| map_error(&self.shared.path, e))
+        })
+    }
+
     /// Makes every commit durable, then releases the folder; see [`Storage::close`].
     ///
     /// It waits for running commits and reads, and returns once the folder's lock is

@@ -62,4 +62,10 @@ pub trait Storage: Send + Sync + 'static {
     /// again. Afterwards every method, including `close`, returns
     /// [`StorageError::Closed`](crate::StorageError::Closed).
     async fn close(&self) -> Result<()>;
+
+    /// The bytes the store takes on disk, or `None` if it cannot tell (the default, and a
+    /// store in memory).
+    async fn disk_space(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }

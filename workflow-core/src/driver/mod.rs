@@ -2,7 +2,9 @@
 //! every checkpoint through the group committer before dependents start.
 
 mod graph;
+mod progress;
 mod settle;
+mod shutdown;
 mod slot;
 mod start;
 mod tasks;
@@ -33,12 +35,9 @@ use crate::{
     committer::{CommitResult, Committer},
     launch::{Launch, StepResult},
     lower::TaskIds,
-    records::{
-        encode, now_us, step_key, AttemptRecord, StepRecord, WorkflowRecord, ATTEMPTS, EVENTS,
-        TIMERS, WORKFLOWS,
-    },
+    records::{encode, now_us, StepRecord, WorkflowRecord, EVENTS, TIMERS, WORKFLOWS},
     task_error::FailureKind,
-    Error, Result, TaskError, WorkflowStatus,
+    Error, Progress, Result, TaskError, WorkflowStatus,
 };
 
 /// How a workflow's run in this process ended.
@@ -57,6 +56,18 @@ pub(crate) enum Finish {
     Broken(Error),
 }
 
+impl Finish {
+    /// The workflow status this run left, for logs and metrics.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Finish::Successful(_) => "Successful",
+            Finish::Failed { .. } => "Failed",
+            Finish::Canceled => "Canceled",
+            Finish::Interrupted | Finish::Broken(_) => "Resumable",
+        }
+    }
+}
+
 /// A workflow's encoded output and the type it was written as.
 #[derive(Debug)]
 pub(crate) struct Output {
@@ -73,6 +84,8 @@ pub(crate) enum DriverEvent {
     RetryDue(u32),
     /// The engine gave this workflow a running slot again.
     SlotGranted,
+    /// Start no more steps; tell the sender once no step that works is running.
+    Drain(tokio::sync::oneshot::Sender<()>),
 }
 
 /// What to do once a commit is durable.
@@ -91,6 +104,8 @@ pub(crate) struct Services {
     pub(crate) counted: bool,
     pub(crate) actors: Arc<ActorSpace>,
     pub(crate) engine: std::sync::Weak<crate::engine::Shared>,
+    /// Where the driver publishes how far the workflow is.
+    pub(crate) progress: Option<Arc<tokio::sync::watch::Sender<Progress>>>,
 }
 
 /// What the driver keeps of every step once its record is dropped.
@@ -159,6 +174,14 @@ pub(crate) struct Driver {
     working: usize,
     /// The keys of the timers of running sleeps, removed with their checkpoints.
     timers: HashMap<u32, Vec<u8>>,
+    progress: Option<Arc<tokio::sync::watch::Sender<Progress>>>,
+    /// Steps that finished an attempt of their own: with an output, a caught error or a
+    /// continuation.
+    settled: u64,
+    /// Set by a drain: no step starts any more.
+    draining: bool,
+    /// Told once a drain finds no step that works running.
+    drained: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Driver {
@@ -178,6 +201,7 @@ impl Driver {
             counted,
             actors,
             engine,
+            progress,
         } = services;
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
@@ -195,6 +219,7 @@ impl Driver {
             }
         }
         let done: Vec<bool> = launch.results.iter().map(is_available).collect();
+        let settled = launch.results.iter().filter(|r| r.is_some()).count() as u64;
         let ids = TaskIds::of(launch.steps.iter().map(|step| step.task_id.as_str()));
         let meta = launch.steps.iter().map(StepMeta::of).collect();
         // A settled or continued step's record is not read again.
@@ -238,6 +263,10 @@ impl Driver {
             engine,
             commits_in_flight: 0,
             timers: HashMap::new(),
+            progress,
+            settled,
+            draining: false,
+            drained: Vec::new(),
         })
     }
 
@@ -277,8 +306,12 @@ impl Driver {
                     self.on_joined(joined)
                 }
             };
+            self.publish_progress();
             match outcome {
-                Ok(None) => self.release_slot_if_waiting(),
+                Ok(None) => {
+                    self.release_slot_if_waiting();
+                    self.report_drained();
+                }
                 Ok(Some(finish)) => {
                     self.running.abort_all();
                     return finish;
@@ -315,32 +348,17 @@ impl Driver {
             DriverEvent::RetryDue(_) => Ok(None),
             DriverEvent::SlotGranted => self.on_granted(),
             DriverEvent::Cancel => {
+                tracing::info!("workflow canceled");
                 self.canceled.store(true, Ordering::Relaxed);
                 self.stop(WorkflowStatus::Canceled, None, Finish::Canceled)?;
                 Ok(None)
             }
+            DriverEvent::Drain(drained) => {
+                self.drain(drained);
+                Ok(None)
+            }
             DriverEvent::Shutdown => {
-                // An attempt stopped by a clean shutdown does not count against its retries;
-                // its first start stays (a sleep's deadline is counted from it).
-                let mut batch = Batch::new();
-                let parked = self.slot.parked.iter().copied();
-                let started: Vec<u32> = self
-                    .running_steps
-                    .values()
-                    .map(|&(step, _)| step)
-                    .chain(parked)
-                    .collect();
-                for step in started {
-                    let s = step as usize;
-                    self.attempts[s] = self.attempts[s].saturating_sub(1);
-                    let record = AttemptRecord {
-                        attempts: self.attempts[s],
-                        first_start_us: self.first_start[s],
-                        last_start_us: self.first_start[s],
-                    };
-                    batch.put(ATTEMPTS, step_key(&self.id, step), encode(&record)?);
-                }
-                self.stop(WorkflowStatus::Resumable, Some(batch), Finish::Interrupted)?;
+                self.shut_down()?;
                 Ok(None)
             }
         }
@@ -445,6 +463,14 @@ impl Driver {
             key: format!("{} step {s}", self.id),
             reason: "the step settled already".to_string(),
         })
+    }
+
+    /// Step `s`'s task id, for logs (`step N` once its record is dropped).
+    fn task_id(&self, s: usize) -> String {
+        self.records
+            .get(s)
+            .and_then(|record| record.as_deref())
+            .map_or_else(|| format!("step {s}"), |record| record.task_id.clone())
     }
 
     fn put_record(&self, batch: &mut Batch) -> Result<()> {

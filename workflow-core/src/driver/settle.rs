@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 use workflow_storage::Batch;
 
 use super::{AfterCommit, Driver, DriverEvent, Finish, Output, StepMeta, MAX_BACKOFF};
+use crate::metrics::{TASKS_FAILED, TASKS_RETRIED, TASKS_SUCCEEDED};
 use crate::{
     dag::Node,
     driver::graph::append_output,
@@ -72,12 +73,18 @@ impl Driver {
                     StepResult::Continued(next) => StepOutcome::Continued { root: *next },
                 };
                 self.put_result(batch, step, started, outcome)?;
+                tracing::debug!(task.id = self.task_id(s), "task checkpointed");
             } else {
                 // Not checkpointed: after a restart it runs again, with a fresh set of attempts.
                 batch.delete(ATTEMPTS, step_key(&self.id, step));
             }
             self.results[s] = Some(result);
             self.done[s] = true;
+            if !forwarded {
+                // A step settled by its continuation counted when it continued.
+                self.settled += 1;
+                ::metrics::counter!(TASKS_SUCCEEDED).increment(1);
+            }
             // A settled step's record is in the store; only its meta is read again.
             self.records[s] = None;
             for &d in &self.graph.dependents[s] {
@@ -169,6 +176,13 @@ impl Driver {
         self.put_pointer(&mut batch, step, next, started)?;
         self.results[s] = Some(StepResult::Continued(next));
         self.graph.waiters.insert(next, waiters);
+        self.settled += 1;
+        ::metrics::counter!(TASKS_SUCCEEDED).increment(1);
+        tracing::debug!(
+            task.id = self.task_id(s),
+            tasks = self.records.len() - offset as usize,
+            "task continued"
+        );
 
         self.record.step_count = self.records.len() as u32;
         self.put_record(&mut batch)?;
@@ -221,19 +235,24 @@ impl Driver {
             FailureKind::Codec => false,
         };
         if retryable && attempts <= options.max_retries {
-            tracing::debug!(
-                workflow.id = %self.id,
+            let delay = match options.retry_backoff_ms {
+                None | Some(0) => Duration::ZERO,
+                Some(ms) => Duration::from_millis(ms)
+                    .saturating_mul(1 << (attempts - 1).min(16))
+                    .min(MAX_BACKOFF),
+            };
+            tracing::info!(
                 task.id = %record.task_id,
                 attempt = attempts,
-                %message,
-                "retrying task"
+                kind = ?kind,
+                error = %message,
+                retry_in_ms = delay.as_millis() as u64,
+                "task attempt failed, retrying"
             );
+            ::metrics::counter!(TASKS_RETRIED).increment(1);
             match options.retry_backoff_ms {
                 None | Some(0) => self.begin(vec![step], Batch::new())?,
-                Some(ms) => {
-                    let delay = Duration::from_millis(ms)
-                        .saturating_mul(1 << (attempts - 1).min(16))
-                        .min(MAX_BACKOFF);
+                Some(_) => {
                     let sender = self.sender.clone();
                     tokio::spawn(async move {
                         tokio::time::sleep(delay).await;
@@ -250,6 +269,7 @@ impl Driver {
     /// A step failed for good. The nearest step that catches errors, the step itself or one
     /// whose continuation it belongs to, settles as `Err`; with none, the workflow fails.
     pub(super) fn on_exhausted(&mut self, step: u32, error: TaskError) -> Result<()> {
+        ::metrics::counter!(TASKS_FAILED).increment(1);
         let mut timers = Batch::new();
         if let Some(key) = self.timers.remove(&step) {
             timers.delete(crate::records::TIMERS, key);
@@ -258,6 +278,12 @@ impl Driver {
         while let Some(candidate) = at {
             let c = candidate as usize;
             if self.meta[c].catch {
+                tracing::info!(
+                    task.id = self.task_id(step as usize),
+                    caught_by = self.task_id(c),
+                    %error,
+                    "task failed; its error is caught"
+                );
                 self.args[c] = None;
                 let mut batch = std::mem::take(&mut timers);
                 let mut ready = Vec::new();
@@ -280,7 +306,7 @@ impl Driver {
             Some(record) => record.task_id.clone(),
             None => format!("step {step}"),
         };
-        tracing::debug!(workflow.id = %self.id, task.id = %task_id, %error, "task failed");
+        tracing::warn!(task.id = %task_id, %error, "task failed; the workflow fails");
         self.record.failure = Some(Failure {
             task_id: task_id.clone(),
             error: error.clone(),

@@ -63,6 +63,11 @@ impl Driver {
     /// Starts `steps`, whose attempts are recorded: at once if the workflow holds a slot or
     /// they only wait, else once a slot is granted.
     pub(super) fn start_steps(&mut self, steps: Vec<u32>) -> Result<()> {
+        if self.draining {
+            // Recorded as started: a shutdown gives their attempts back.
+            self.slot.parked.extend(steps);
+            return Ok(());
+        }
         for step in steps {
             if self.slot.held || self.tasks.get(step as usize).waits {
                 self.spawn_attempt(step)?;
@@ -79,7 +84,12 @@ impl Driver {
 
     /// A slot again: starts the steps that waited for it.
     pub(super) fn on_granted(&mut self) -> Result<Option<Finish>> {
-        for step in self.slot.granted() {
+        let steps = self.slot.granted();
+        if self.draining {
+            self.slot.parked = steps;
+            return Ok(None);
+        }
+        for step in steps {
             if self.stopping {
                 break;
             }

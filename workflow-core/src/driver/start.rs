@@ -2,9 +2,11 @@
 
 use std::{sync::Arc, time::Duration};
 
+use tracing::Instrument;
 use workflow_storage::Batch;
 
 use super::{graph::assemble_args, input_steps, AfterCommit, Driver};
+use crate::metrics::TASKS_STARTED;
 use crate::{
     attempt::{run_attempt, Args, AttemptSpec},
     context::TaskContext,
@@ -42,7 +44,11 @@ impl Driver {
 
     /// Begins steps of the backlog if there is room for them.
     pub(super) fn begin_backlog(&mut self) -> Result<()> {
-        if !self.stopping && self.working < MAX_WORKING && !self.backlog.is_empty() {
+        if !self.stopping
+            && !self.draining
+            && self.working < MAX_WORKING
+            && !self.backlog.is_empty()
+        {
             self.begin(Vec::new(), Batch::new())?;
         }
         Ok(())
@@ -51,6 +57,13 @@ impl Driver {
     /// Records the start of an attempt of each step in `batch`, then starts them once it is
     /// durable. Steps that work wait in the backlog while [`MAX_WORKING`] others are begun.
     pub(super) fn begin(&mut self, steps: Vec<u32>, mut batch: Batch) -> Result<()> {
+        if self.draining {
+            // Nothing starts during a drain: a resume finds these steps ready again.
+            if !batch.is_empty() {
+                self.submit(batch, AfterCommit::Start(Vec::new()));
+            }
+            return Ok(());
+        }
         let steps = self.admit(steps);
         let now = now_us();
         let mut start = Vec::with_capacity(steps.len());
@@ -150,10 +163,19 @@ impl Driver {
             },
             timeout: options.timeout_ms.map(Duration::from_millis),
         };
+        // A child of the workflow's span, which is current while the driver runs.
+        let span = tracing::info_span!(
+            "task",
+            workflow.id = %self.id,
+            task.id = %record.task_id,
+            task.name = spec.task.name,
+            attempt = self.attempts[s],
+        );
+        ::metrics::counter!(TASKS_STARTED).increment(1);
         let started = now_us();
         let handle = self
             .running
-            .spawn(async move { (step, started, run_attempt(spec).await) });
+            .spawn(async move { (step, started, run_attempt(spec).await) }.instrument(span));
         self.running_steps.insert(handle.id(), (step, started));
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Steering workflows: resume, cancel, delete, close.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use tokio::sync::watch;
 use workflow_storage::Batch;
@@ -210,6 +210,81 @@ impl Engine {
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
         shared.objects.disown_all(&id, batch).await
+    }
+
+    /// Shuts the engine down gracefully: starts no more tasks, lets the running ones finish
+    /// and checkpoint for up to `grace`, then [closes](Engine::close) it.
+    ///
+    /// New runs are refused with [`Error::Closed`] from the moment it is called, and queued
+    /// workflows stay `Pending`. Tasks still running when `grace` ends, and tasks that only
+    /// wait (sleeps, external events), are stopped as `close` stops them: their workflows stay
+    /// `Resumable` and their attempts are not counted, so the next
+    /// [`resume`](Engine::resume) or [`resume_all`](Engine::resume_all) goes on from the
+    /// last checkpoint.
+    ///
+    /// # Examples
+    ///
+    /// Draining on Ctrl-C, as a long-running program would:
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # #[tokio::main]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = workflow::Engine::open("workflows.db").await?;
+    /// // ... spawn workflows ...
+    /// tokio::signal::ctrl_c().await.expect("a Ctrl-C handler");
+    /// engine.drain(Duration::from_secs(10)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// A task that is running when the drain begins still finishes and is checkpointed:
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow::prelude::*;
+    /// #[task]
+    /// async fn slow(x: i64) -> i64 {
+    ///     tokio::time::sleep(Duration::from_millis(50)).await;
+    ///     x
+    /// }
+    ///
+    /// #[task]
+    /// fn double(x: i64) -> i64 { x * 2 }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = Engine::open(dir.path()).await?;
+    /// engine.spawn("job", double::bind(slow::bind(21))).await?;
+    /// tokio::time::sleep(Duration::from_millis(10)).await;
+    /// engine.drain(Duration::from_secs(5)).await?;
+    ///
+    /// let engine = Engine::open(dir.path()).await?;
+    /// assert_eq!(engine.status("job").await?, WorkflowStatus::Resumable);
+    /// // `slow` finished during the drain: only `double` is left to run.
+    /// assert_eq!(engine.task_output::<i64>("job", "slow").await?, 21);
+    /// assert_eq!(engine.resume::<i64>("job").await?, 42);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn drain(&self, grace: Duration) -> Result<()> {
+        let shared = self.shared();
+        let drained = shared.drain_drivers();
+        tracing::info!(
+            workflows = drained.len(),
+            grace_ms = grace.as_millis() as u64,
+            "draining the engine"
+        );
+        let all = async {
+            for driver in drained {
+                let _ = driver.await;
+            }
+        };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::info!("drain grace ended with tasks still running; they stay resumable");
+        }
+        self.close().await
     }
 
     /// Stops running workflows (they stay `Resumable`), flushes and releases the store.

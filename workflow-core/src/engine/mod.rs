@@ -3,6 +3,7 @@
 mod actors;
 mod builder;
 mod events;
+mod inspect;
 mod manage;
 mod queries;
 mod state;

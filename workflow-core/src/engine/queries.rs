@@ -1,17 +1,16 @@
-//! Reading workflows: status, outputs, metadata, lists.
+//! Reading workflows: status, outputs, progress, lists.
+
+use tokio::sync::watch;
 
 use super::Engine;
 
 use crate::{
     driver::Output,
     id::{validate_task_id, validate_workflow_id},
-    metadata::{TaskMetadata, TaskStatus, WorkflowInfo, WorkflowMetadata},
-    records::{
-        decode, step_of_key, system_time, workflow_prefix, AttemptRecord, ResultRecord,
-        StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS,
-    },
+    metadata::WorkflowInfo,
+    records::{workflow_prefix, StepOutcome, WorkflowRecord, RESULTS},
     value::{decode_value, fingerprint, short_type_name},
-    Error, ObjectRef, Result, TaskValue, WorkflowStatus,
+    Error, ObjectRef, Progress, Result, TaskValue, WorkflowStatus,
 };
 
 impl Engine {
@@ -148,91 +147,85 @@ impl Engine {
         }
     }
 
-    /// The workflow's status, times, user metadata and per-task details.
+    /// How far workflow `id` is, as a watch that changes while it runs here.
+    ///
+    /// For a workflow running (or queued) in this engine, the watch follows it until its run
+    /// ends; for any other stored workflow it holds the stored figures and never changes.
+    /// `done` counts the tasks whose output is settled; `known` the tasks of its DAG and of
+    /// the continuations returned so far.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown id.
     ///
     /// # Examples
     ///
     /// ```
     /// # use workflow::prelude::*;
-    /// # #[task] fn one() -> i64 { 1 }
+    /// #[task]
+    /// async fn step(x: u64) -> u64 { x }
+    ///
+    /// #[task]
+    /// fn sum(values: Vec<u64>) -> u64 { values.iter().sum() }
+    ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> workflow::Result<()> {
     /// let engine = Engine::temporary().await?;
-    /// engine.run("w", one::bind()).await?;
-    /// let meta = engine.metadata("w").await?;
-    /// assert_eq!(meta.tasks[0].task_id, "one");
-    /// assert!(meta.end_time >= meta.start_time);
+    /// let parts: Vec<Dag<u64>> = (0..100).map(step::bind).collect();
+    /// engine.spawn("sum", sum::bind(parts)).await?;
+    /// let mut progress = engine.progress("sum").await?;
+    /// // Changes as tasks settle, until the run ends.
+    /// while progress.changed().await.is_ok() {
+    ///     let now = *progress.borrow();
+    ///     assert!(now.done <= now.known);
+    /// }
+    /// assert_eq!(engine.output::<u64>("sum").await?, 4950);
+    /// let stored = *engine.progress("sum").await?.borrow();
+    /// assert_eq!((stored.done, stored.known), (101, 101));
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn metadata(&self, id: &str) -> Result<WorkflowMetadata> {
+    pub async fn progress(&self, id: &str) -> Result<watch::Receiver<Progress>> {
         validate_workflow_id(id)?;
         let shared = self.shared();
+        let live = shared
+            .lock()
+            .active
+            .get(id)
+            .map(|active| active.progress.clone());
+        if let Some(live) = live {
+            if live.borrow().known == 0 {
+                // Queued, or loading: the stored figures until its driver publishes.
+                if let Ok(stored) = self.stored_progress(id).await {
+                    live.send_if_modified(|progress| {
+                        let unset = progress.known == 0;
+                        if unset {
+                            *progress = stored;
+                        }
+                        unset
+                    });
+                }
+            }
+            return Ok(live.subscribe());
+        }
+        let (_, progress) = watch::channel(self.stored_progress(id).await?);
+        Ok(progress)
+    }
+
+    /// The progress of stored workflow `id`: its steps, and those with a stored result.
+    async fn stored_progress(&self, id: &str) -> Result<Progress> {
+        let shared = self.shared();
         let record = shared.record(id).await?;
-        let status = shared.active_status(id).unwrap_or(stored_status(&record));
-        let prefix = workflow_prefix(id);
-        let steps: Vec<StepRecord> = shared
+        let known = u64::from(record.step_count);
+        if record.status == WorkflowStatus::Successful {
+            return Ok(Progress::new(known, known));
+        }
+        let done = shared
             .store
-            .scan_prefix(STEPS, &prefix)
+            .scan_prefix(RESULTS, &workflow_prefix(id))
             .await?
-            .iter()
-            .map(|(key, bytes)| decode(STEPS, key, bytes))
-            .collect::<Result<_>>()?;
-        let mut tasks: Vec<TaskMetadata> = steps
-            .into_iter()
-            .map(|step| TaskMetadata {
-                task_id: step.task_id,
-                name: step.task,
-                status: TaskStatus::Waiting,
-                attempts: 0,
-                start_time: None,
-                end_time: None,
-                user_metadata: parse_json(step.options.metadata.as_deref()),
-            })
-            .collect();
-        for (key, bytes) in shared.store.scan_prefix(ATTEMPTS, &prefix).await? {
-            let attempt: AttemptRecord = decode(ATTEMPTS, &key, &bytes)?;
-            if let Some(task) =
-                step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize))
-            {
-                task.attempts = attempt.attempts;
-                task.start_time = Some(system_time(attempt.first_start_us));
-                task.status = if status == WorkflowStatus::Running {
-                    TaskStatus::Running
-                } else {
-                    TaskStatus::Interrupted
-                };
-            }
-        }
-        for (key, bytes) in shared.store.scan_prefix(RESULTS, &prefix).await? {
-            let result: ResultRecord = decode(RESULTS, &key, &bytes)?;
-            if let Some(task) =
-                step_of_key(prefix.len(), &key).and_then(|s| tasks.get_mut(s as usize))
-            {
-                task.attempts = result.attempts;
-                task.start_time = Some(system_time(result.start_us));
-                task.end_time = Some(system_time(result.end_us));
-                task.status = match result.outcome {
-                    StepOutcome::Value { .. } => TaskStatus::Successful,
-                    StepOutcome::Caught(_) => TaskStatus::Failed,
-                    StepOutcome::Continued { .. } => TaskStatus::Continued,
-                };
-            }
-        }
-        if let Some(failure) = &record.failure {
-            if let Some(task) = tasks.iter_mut().find(|t| t.task_id == failure.task_id) {
-                task.status = TaskStatus::Failed;
-                task.end_time = Some(system_time(failure.end_us));
-            }
-        }
-        Ok(WorkflowMetadata {
-            id: id.to_string(),
-            status,
-            user_metadata: parse_json(record.metadata.as_deref()),
-            start_time: record.start_us.map(system_time),
-            end_time: record.end_us.map(system_time),
-            tasks,
-        })
+            .len() as u64;
+        Ok(Progress::new(done.min(known), known))
     }
 
     /// Every workflow in the store (not actor calls), or those with status `filter`.
@@ -291,11 +284,6 @@ pub(crate) fn failed(id: &str, record: &WorkflowRecord) -> Error {
             status: record.status,
         },
     }
-}
-
-fn parse_json(text: Option<&str>) -> serde_json::Value {
-    text.and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or(serde_json::Value::Null)
 }
 
 impl Engine {

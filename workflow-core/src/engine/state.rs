@@ -6,14 +6,16 @@ use std::{
 };
 
 use tokio::sync::{mpsc, oneshot, watch};
+use tracing::Instrument;
 use workflow_storage::{Batch, StorageError};
 
 use super::Shared;
 use crate::{
     driver::{Driver, DriverEvent, Finish, Services, SlotPool},
     launch::{read_record, Launch},
+    metrics::{QUEUE_DEPTH, RUNNING_WORKFLOWS, WORKFLOWS_FINISHED},
     records::{encode, now_us, WORKFLOWS},
-    Error, Result, WorkflowStatus,
+    Error, Progress, Result, WorkflowStatus,
 };
 
 /// A workflow that is reserved, pending or running in this process.
@@ -31,6 +33,8 @@ pub(crate) struct Active {
     pub(crate) cancel_requested: bool,
     /// Whether it holds one of the `max_running` slots: false while it only waits.
     holds_slot: bool,
+    /// How far it is, published by its driver.
+    pub(crate) progress: Arc<watch::Sender<Progress>>,
 }
 
 #[derive(Default)]
@@ -65,6 +69,7 @@ impl EngineState {
                 events: None,
                 cancel_requested: false,
                 holds_slot: false,
+                progress: Arc::new(watch::Sender::new(Progress::default())),
             },
         );
         true
@@ -105,6 +110,12 @@ impl EngineState {
             .map(|active| (active.stored.clone(), active.finish.clone()))
     }
 
+    /// Sets the gauges of the queue and the running slots.
+    fn report_gauges(&self) {
+        ::metrics::gauge!(QUEUE_DEPTH).set(self.queue.len() as f64);
+        ::metrics::gauge!(RUNNING_WORKFLOWS).set(self.running as f64);
+    }
+
     pub(crate) fn mark_stored(&self, id: &str) {
         if let Some(active) = self.active.get(id) {
             active.stored_sender.send_replace(true);
@@ -133,6 +144,7 @@ impl Shared {
         }
         if state.running < self.max_running && state.queue.is_empty() && state.waking.is_empty() {
             state.running += 1;
+            state.report_gauges();
             self.start_driver(&mut state, launch, true);
             return Ok(());
         }
@@ -184,6 +196,7 @@ impl Shared {
         }
         state.queue.push_back(id.clone());
         state.queued.insert(id, launch);
+        state.report_gauges();
         Ok(())
     }
 
@@ -221,6 +234,7 @@ impl Shared {
                 }
             }
         }
+        state.report_gauges();
     }
 
     async fn load_and_start(self: Arc<Self>, id: Arc<str>) {
@@ -261,6 +275,7 @@ impl Shared {
         let (sender, receiver) = mpsc::unbounded_channel();
         let canceled = Arc::new(AtomicBool::new(false));
         let mut stored = None;
+        let mut progress = None;
         if let Some(active) = state.active.get_mut(&id) {
             active.status = Some(WorkflowStatus::Running);
             active.holds_slot = counted;
@@ -272,6 +287,7 @@ impl Shared {
             }
             active.events = Some(sender.clone());
             stored = Some(active.stored_sender.clone());
+            progress = Some(active.progress.clone());
         }
         let services = Services {
             committer: self.committer.clone(),
@@ -281,15 +297,24 @@ impl Shared {
             counted,
             actors: self.actors.clone(),
             engine: Arc::downgrade(self),
+            progress,
         };
+        let span = tracing::info_span!("workflow", workflow.id = %id);
         // The driver runs in a task of its own, so that even a panic in it ends the
         // workflow here (as Resumable in the store) instead of stranding its waiters.
-        let driver = tokio::spawn(async move {
-            match Driver::new(launch, services, receiver, sender, canceled, stored) {
-                Ok(driver) => driver.run().await,
-                Err(error) => Finish::Broken(error),
+        let driver = tokio::spawn(
+            async move {
+                let finish = match Driver::new(launch, services, receiver, sender, canceled, stored)
+                {
+                    Ok(driver) => driver.run().await,
+                    Err(error) => Finish::Broken(error),
+                };
+                tracing::info!(outcome = finish.name(), "workflow run ended");
+                ::metrics::counter!(WORKFLOWS_FINISHED, "status" => finish.name()).increment(1);
+                finish
             }
-        });
+            .instrument(span),
+        );
         let shared = self.clone();
         tokio::spawn(async move {
             let finish = match driver.await {
@@ -325,6 +350,23 @@ impl Shared {
     pub(crate) async fn wait_stored(&self, id: &str) -> Result<()> {
         let watches = self.lock().watches(id);
         wait_watched(watches).await
+    }
+
+    /// Closes the engine to new runs and asks every driver to start no more steps; each
+    /// receiver is told once its driver runs no step that works.
+    pub(crate) fn drain_drivers(&self) -> Vec<oneshot::Receiver<()>> {
+        let mut state = self.lock();
+        state.closed = true;
+        let mut drained = Vec::new();
+        for active in state.active.values() {
+            if let Some(events) = &active.events {
+                let (sender, receiver) = oneshot::channel();
+                if events.send(DriverEvent::Drain(sender)).is_ok() {
+                    drained.push(receiver);
+                }
+            }
+        }
+        drained
     }
 
     /// Stops every driver; their workflows stay `Resumable` (running) or `Pending` (queued).

@@ -1,0 +1,67 @@
+//! Stopping for the engine: a drain lets the steps that work finish and starts no others; a
+//! shutdown stops what still runs and leaves the workflow `Resumable`.
+
+use tokio::sync::oneshot;
+use workflow_storage::Batch;
+
+use super::{Driver, Finish};
+use crate::{
+    records::{encode, step_key, AttemptRecord, ATTEMPTS},
+    Result, WorkflowStatus,
+};
+
+impl Driver {
+    /// Starts no more steps; `drained` is told once no step that works is running and every
+    /// checkpoint is durable.
+    pub(super) fn drain(&mut self, drained: oneshot::Sender<()>) {
+        if !self.draining {
+            tracing::debug!(backlog = self.backlog.len(), "draining workflow");
+        }
+        self.draining = true;
+        self.drained.push(drained);
+        self.report_drained();
+    }
+
+    /// Tells the drain's callers once nothing that works runs and nothing is being written.
+    /// Steps that only wait (sleeps, events) may wait for long: they do not hold a drain.
+    pub(super) fn report_drained(&mut self) {
+        if self.drained.is_empty() || self.commits_in_flight > 0 {
+            return;
+        }
+        let working = self
+            .running_steps
+            .values()
+            .any(|&(step, _)| !self.tasks.get(step as usize).waits);
+        if !working {
+            for drained in self.drained.drain(..) {
+                let _ = drained.send(());
+            }
+        }
+    }
+
+    /// Stops every step and leaves the workflow `Resumable`. An attempt stopped this way does
+    /// not count against its retries; its first start stays (a sleep's deadline is counted
+    /// from it).
+    pub(super) fn shut_down(&mut self) -> Result<()> {
+        let mut batch = Batch::new();
+        let parked = self.slot.parked.iter().copied();
+        let started: Vec<u32> = self
+            .running_steps
+            .values()
+            .map(|&(step, _)| step)
+            .chain(parked)
+            .collect();
+        for step in started {
+            let s = step as usize;
+            self.attempts[s] = self.attempts[s].saturating_sub(1);
+            let record = AttemptRecord {
+                attempts: self.attempts[s],
+                first_start_us: self.first_start[s],
+                last_start_us: self.first_start[s],
+            };
+            batch.put(ATTEMPTS, step_key(&self.id, step), encode(&record)?);
+        }
+        tracing::info!(stopped = self.running_steps.len(), "workflow interrupted");
+        self.stop(WorkflowStatus::Resumable, Some(batch), Finish::Interrupted)
+    }
+}
