@@ -86,6 +86,9 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 pub use async_trait::async_trait;
 pub use workflow_core::*;
 pub use workflow_macros::{event_listener, task, virtual_actor};

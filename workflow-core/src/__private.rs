@@ -16,6 +16,7 @@ pub use crate::{
         assert_task_value, fallible, fallible_flow, flow, plain, signature_hash, BoxFuture,
         Invocation, Outcome, Task, TaskOptions,
     },
+    value_type::ValueType,
     wait::{ack_registration, poll_registration, EventListener, RegisteredListener},
     ActorCall, Engine, Result,
 };

@@ -29,6 +29,7 @@ mod status;
 mod task;
 mod task_error;
 mod value;
+mod value_type;
 mod wait;
 
 #[doc(hidden)]

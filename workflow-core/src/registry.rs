@@ -10,6 +10,7 @@ use crate::{
     object::{collect_refs, ObjectId},
     task::{BoxFuture, Invocation, OutcomeKind, Task, TaskOptions},
     value::{decode_value, encode_value, fingerprint, short_type_name},
+    value_type::ValueType,
     Result, TaskValue,
 };
 
@@ -32,6 +33,8 @@ pub struct TaskRegistration {
     /// For a sleep: its duration in milliseconds, read from its encoded arguments, so that
     /// its deadline can be indexed.
     pub(crate) timer_millis: Option<TimerMillis>,
+    /// The types of its arguments and output, for JSON.
+    pub(crate) value_types: &'static [ValueType],
 }
 
 impl std::fmt::Debug for TaskRegistration {
@@ -58,6 +61,17 @@ impl TaskRegistration {
             output_fingerprint: fingerprint::<M::Output>,
             waits: false,
             timer_millis: None,
+            value_types: &[],
+        }
+    }
+
+    /// This registration, with the types of its arguments and output, which lets their
+    /// values be read and written as JSON (outputs shown by the command line, events sent
+    /// from it).
+    pub const fn with_value_types(self, value_types: &'static [ValueType]) -> Self {
+        TaskRegistration {
+            value_types,
+            ..self
         }
     }
 

@@ -56,13 +56,23 @@ impl Engine {
     ) -> Result<()> {
         validate_workflow_id(workflow_id)?;
         validate_task_id(key)?;
-        let shared = self.shared();
-        shared.record(workflow_id).await?;
         let record = EventRecord {
             fingerprint: fingerprint::<T>(),
             type_name: short_type_name::<T>(),
             bytes: encode_value(value)?,
         };
+        self.send_event_record(workflow_id, key, record).await
+    }
+
+    /// Queues an encoded event; the ids are valid.
+    pub(super) async fn send_event_record(
+        &self,
+        workflow_id: &str,
+        key: &str,
+        record: EventRecord,
+    ) -> Result<()> {
+        let shared = self.shared();
+        shared.record(workflow_id).await?;
         let prefix = queue_prefix(workflow_id, key);
         let events = &shared.events;
         {

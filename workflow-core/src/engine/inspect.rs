@@ -23,7 +23,7 @@ use crate::{
 
 /// The durable names of the steps that wait for a sleep or an external event.
 const SLEEP_TASK: &str = "workflow::sleep";
-const EXTERNAL_EVENT_TASK: &str = "workflow::external_event";
+pub(super) const EXTERNAL_EVENT_TASK: &str = "workflow::external_event";
 /// Listener steps are named `{listener}::poll_for_event`.
 const LISTENER_POLL_SUFFIX: &str = "::poll_for_event";
 

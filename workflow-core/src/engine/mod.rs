@@ -4,6 +4,7 @@ mod actors;
 mod builder;
 mod events;
 mod inspect;
+mod json;
 mod manage;
 mod queries;
 mod state;

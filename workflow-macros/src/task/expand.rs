@@ -36,7 +36,7 @@ pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
     let bind = bind_fn(def, output);
     let remote = remote_fn(def, output);
     let arg_types = def.args.iter().map(|arg| &arg.ty);
-    let checks = value_checks(def, returns);
+    let value_types = value_types(def, returns);
     quote! {
         #(#cfgs)*
         #marker
@@ -56,8 +56,11 @@ pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
 
             #task_impl
 
+            #value_types
+
             ::workflow::__private::inventory::submit! {
                 ::workflow::__private::TaskRegistration::of::<__Task>()
+                    .with_value_types(__VALUE_TYPES)
             }
 
             #[allow(dead_code)]
@@ -74,8 +77,6 @@ pub(crate) fn expand(def: &TaskDef, returns: &Returns) -> TokenStream {
                     ::workflow::__private::remote::<__Task>(args)
                 }
             }
-
-            #checks
         };
     }
 }
@@ -313,16 +314,15 @@ fn remote_fn(def: &TaskDef, output: &Type) -> TokenStream {
     }
 }
 
-/// `assert_task_value::<T>()` for every argument and the output, each spanned at the type as
-/// the user wrote it, so that a type that cannot be stored is reported there.
-fn value_checks(def: &TaskDef, returns: &Returns) -> TokenStream {
+/// The value types of the arguments and the output, registered with the task (for JSON), each
+/// spanned at the type as the user wrote it: their `TaskValue` bound reports a type that
+/// cannot be stored there.
+fn value_types(def: &TaskDef, returns: &Returns) -> TokenStream {
     let types = def.args.iter().map(|arg| &arg.ty).chain([&returns.output]);
-    let checks = types
-        .map(|ty| quote_spanned!(ty.span()=> ::workflow::__private::assert_task_value::<#ty>();));
+    let types =
+        types.map(|ty| quote_spanned!(ty.span()=> ::workflow::__private::ValueType::of::<#ty>()));
     quote! {
-        const _: () = {
-            #(#checks)*
-        };
+        const __VALUE_TYPES: &[::workflow::__private::ValueType] = &[#(#types,)*];
     }
 }
 
@@ -371,12 +371,13 @@ mod tests {
             "let (__arg0 , __arg1 ,) = args ;",
             "Invocation :: Async",
             "fallible (fetch (__arg0 , __arg1) . await)",
-            "inventory :: submit ! { :: workflow :: __private :: TaskRegistration :: of :: < __Task > () }",
+            "inventory :: submit ! { :: workflow :: __private :: TaskRegistration :: of :: < __Task > () . with_value_types (__VALUE_TYPES) }",
+            "const __VALUE_TYPES : & [:: workflow :: __private :: ValueType] = & [",
             "impl fetch {",
             "pub fn bind (url : impl :: workflow :: __private :: IntoArg < String >",
             "Self :: __bind (:: std :: vec ! [",
             "bind :: < __Task > (inputs)",
-            "assert_task_value :: < u32 > ()",
+            "ValueType :: of :: < u32 > ()",
         ] {
             assert!(code.contains(fragment), "missing `{fragment}` in {code}");
         }

@@ -1,0 +1,159 @@
+//! Running one command against an engine.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+
+use super::{render, Command};
+use crate::{Engine, Error, WorkflowStatus};
+
+/// Who runs the command: the standalone tool links none of the program's tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Standalone,
+    Embedded,
+}
+
+/// Why a command failed, as the command line reports it.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Engine(#[from] Error),
+    /// The command cannot run here; the message says what to do instead.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Runs `command` on `engine`, printing its result; `json` selects JSON output.
+pub(crate) async fn execute(
+    engine: &Engine,
+    command: Command,
+    json: bool,
+    mode: Mode,
+) -> Result<(), CliError> {
+    if mode == Mode::Standalone && command.needs_tasks() {
+        return Err(CliError::Usage(format!(
+            "`{}` needs the program's own task types: run it from the program that owns the \
+             workflows, which mounts these commands with `workflow::cli::run(engine)`",
+            command.name()
+        )));
+    }
+    let print = |value: Value, text: String| {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
+        } else {
+            println!("{text}");
+        }
+    };
+    match command {
+        Command::List { status } => {
+            let mut workflows = engine.list(status).await?;
+            // Newest first; never started (pending) ones on top.
+            workflows.sort_by(|a, b| b.start_time.cmp(&a.start_time).then(a.id.cmp(&b.id)));
+            workflows.sort_by_key(|w| w.start_time.is_some());
+            print(render::list_json(&workflows), render::list_text(&workflows));
+        }
+        Command::Show { id } => {
+            let meta = engine.metadata(&id).await?;
+            print(render::show_json(&meta), render::show_text(&meta));
+        }
+        Command::Watch { id } => watch(engine, &id, json).await?,
+        Command::Events { id } => {
+            let waits = engine.waits(&id).await?;
+            print(render::waits_json(&waits), render::waits_text(&waits));
+        }
+        Command::Stats => {
+            let stats = engine.stats().await?;
+            print(render::stats_json(&stats), render::stats_text(&stats));
+        }
+        Command::Cancel { id } => {
+            engine.cancel(&id).await?;
+            let status = engine.status(&id).await?;
+            print(
+                json!({ "id": id, "status": status }),
+                format!("{id}: {status}"),
+            );
+        }
+        Command::Delete { id } => {
+            engine.delete(&id).await?;
+            print(
+                json!({ "id": id, "deleted": true }),
+                format!("{id}: deleted"),
+            );
+        }
+        Command::Output { id } => {
+            let output = engine.output_json(&id).await?;
+            println!("{}", serde_json::to_string_pretty(&output).expect("JSON"));
+        }
+        Command::Resume { id } => {
+            let output = engine.resume_json(&id).await?;
+            print(
+                json!({ "id": id, "status": WorkflowStatus::Successful, "output": output }),
+                format!(
+                    "{id}: successful\n{}",
+                    serde_json::to_string_pretty(&output).expect("JSON")
+                ),
+            );
+        }
+        Command::ResumeAll => {
+            let resumed = engine.resume_all().await?;
+            let text = if resumed.is_empty() {
+                "nothing to resume".to_string()
+            } else {
+                format!("resumed {}: {}", resumed.len(), resumed.join(", "))
+            };
+            print(json!({ "resumed": resumed }), text);
+        }
+        Command::SendEvent { id, key, value } => {
+            let value: Value = serde_json::from_str(&value).map_err(|error| {
+                CliError::Usage(format!("the event is not valid JSON: {error}"))
+            })?;
+            engine.send_event_json(&id, &key, value).await?;
+            print(
+                json!({ "id": id, "key": key, "sent": true }),
+                format!("{id}: event `{key}` sent"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Follows workflow `id`'s progress until its run ends: a progress bar on a terminal, a line
+/// per change otherwise (JSON lines with `--json`).
+async fn watch(engine: &Engine, id: &str, json: bool) -> Result<(), CliError> {
+    let mut progress = engine.progress(id).await?;
+    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} tasks {elapsed}")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    loop {
+        let now = *progress.borrow_and_update();
+        match &bar {
+            Some(bar) => {
+                bar.set_length(now.known);
+                bar.set_position(now.done);
+            }
+            None if json => println!("{}", json!({ "done": now.done, "known": now.known })),
+            None => println!("{}/{} tasks", now.done, now.known),
+        }
+        if progress.changed().await.is_err() {
+            break;
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    let status = engine.status(id).await?;
+    if json {
+        println!("{}", json!({ "id": id, "status": status }));
+    } else {
+        println!("{id}: {status}");
+    }
+    Ok(())
+}
