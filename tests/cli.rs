@@ -232,12 +232,6 @@ async fn bad_paths_ids_and_commands_get_messages_and_exit_codes() -> workflow::R
     assert!(by_env.status.success(), "{}", stderr(&by_env));
     let listed: Value = serde_json::from_str(&stdout(&by_env)).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
-
-    let held = Engine::open(&store).await?;
-    let locked = tool(&store, &["list"]);
-    assert_eq!(locked.status.code(), Some(3));
-    assert!(stderr(&locked).contains("held by a running process"));
-    held.close().await?;
     Ok(())
 }
 
@@ -322,5 +316,115 @@ async fn a_program_mounting_the_commands_reads_outputs_sends_events_and_resumes(
     let (ok, _, err) = program(store, &["output", "broken"]);
     assert!(!ok);
     assert!(err.contains("out of paper"), "{err}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_held_by_a_running_program_is_read_through_its_admin_socket() -> workflow::Result<()>
+{
+    let dir = tempfile::tempdir().unwrap();
+    make_store(dir.path()).await?;
+    let store = dir.path().to_path_buf();
+    let engine = Engine::open(&store).await?;
+    // Owner-only: another user cannot steer this program's workflows.
+    use std::os::unix::fs::PermissionsExt;
+    let socket = store.join(workflow::admin::SOCKET);
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let live = approve::bind(
+        workflow::wait_for_event(ExternalEvent::<bool>::new("approval")),
+        workflow::sleep(Duration::from_millis(10)),
+    );
+    engine.spawn("live", live).await?;
+
+    // The tool runs in another process while this one holds the store.
+    let (list, stats, shown, events) = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || {
+            (
+                tool_json(&store, &["list"]),
+                tool_json(&store, &["stats"]),
+                tool_json(&store, &["show", "live"]),
+                tool_json(&store, &["events", "live"]),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 5);
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["id"] == "live" && w["status"] == "Running"));
+    assert_eq!(stats["by_status"]["Running"], 1);
+    assert_eq!(shown["status"], "Running");
+    assert_eq!(events["events"][0]["key"], "approval");
+
+    // `watch` follows the run until it ends, here by an event sent meanwhile.
+    let watch = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || tool(&store, &["watch", "live"]))
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    engine.send_event("live", "approval", &true).await?;
+    let watched = watch.await.unwrap();
+    assert!(watched.status.success(), "{}", stderr(&watched));
+    let printed = stdout(&watched);
+    assert!(printed.contains("3/3 tasks"), "{printed}");
+    assert!(
+        printed.trim_end().ends_with("live: successful"),
+        "{printed}"
+    );
+
+    // Commands that change what the program holds, other than cancel, are refused.
+    let refused = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || tool(&store, &["delete", "alpha"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("running program holds"));
+
+    let nap = approve::bind(
+        workflow::wait_for_event(ExternalEvent::<bool>::new("never")),
+        workflow::sleep(Duration::from_secs(3600)),
+    );
+    engine.spawn("napping", nap).await?;
+    let canceled = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || tool_json(&store, &["cancel", "napping"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(canceled["status"], "Canceled");
+    assert_eq!(engine.status("napping").await?, WorkflowStatus::Canceled);
+
+    engine.close().await?;
+    assert!(!socket.exists(), "the socket goes with the engine");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_held_store_whose_program_does_not_answer_is_reported() -> workflow::Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = Engine::builder()
+        .path(dir.path())
+        .admin_socket(false)
+        .build()
+        .await?;
+    silent.run("w", one::bind()).await?;
+    let store = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || tool(&store, &["list"]))
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        stderr(&output).contains("no engine answers"),
+        "{}",
+        stderr(&output)
+    );
+    silent.close().await?;
     Ok(())
 }

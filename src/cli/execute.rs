@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use super::{render, Command};
-use crate::{Engine, Error, WorkflowStatus};
+use crate::{admin::AdminClient, Engine, Error, WorkflowStatus};
 
 /// Who runs the command: the standalone tool links none of the program's tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,13 +26,24 @@ pub enum CliError {
     Usage(String),
 }
 
-/// Runs `command` on `engine`, printing its result; `json` selects JSON output.
+/// Where the commands go: an engine of this process, or the engine of the running program
+/// that holds the store, through its admin socket.
+pub(crate) enum Target<'a> {
+    Local(&'a Engine),
+    Live(AdminClient),
+}
+
+/// Runs `command` on `target`, printing its result; `json` selects JSON output.
 pub(crate) async fn execute(
-    engine: &Engine,
+    target: &Target<'_>,
     command: Command,
     json: bool,
     mode: Mode,
 ) -> Result<(), CliError> {
+    let engine = match target {
+        Target::Local(engine) => *engine,
+        Target::Live(client) => return execute_live(client, command, json).await,
+    };
     if mode == Mode::Standalone && command.needs_tasks() {
         return Err(CliError::Usage(format!(
             "`{}` needs the program's own task types: run it from the program that owns the \
@@ -49,10 +60,7 @@ pub(crate) async fn execute(
     };
     match command {
         Command::List { status } => {
-            let mut workflows = engine.list(status).await?;
-            // Newest first; never started (pending) ones on top.
-            workflows.sort_by(|a, b| b.start_time.cmp(&a.start_time).then(a.id.cmp(&b.id)));
-            workflows.sort_by_key(|w| w.start_time.is_some());
+            let workflows = newest_first(engine.list(status).await?);
             print(render::list_json(&workflows), render::list_text(&workflows));
         }
         Command::Show { id } => {
@@ -120,40 +128,109 @@ pub(crate) async fn execute(
     Ok(())
 }
 
-/// Follows workflow `id`'s progress until its run ends: a progress bar on a terminal, a line
-/// per change otherwise (JSON lines with `--json`).
-async fn watch(engine: &Engine, id: &str, json: bool) -> Result<(), CliError> {
-    let mut progress = engine.progress(id).await?;
-    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+/// Runs `command` on the engine of the running program that holds the store.
+async fn execute_live(client: &AdminClient, command: Command, json: bool) -> Result<(), CliError> {
+    let print = |value: Value, text: String| {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
+        } else {
+            println!("{text}");
+        }
+    };
+    match command {
+        Command::List { status } => {
+            let workflows = newest_first(client.list(status).await?);
+            print(render::list_json(&workflows), render::list_text(&workflows));
+        }
+        Command::Show { id } => {
+            let meta = client.show(&id).await?;
+            print(render::show_json(&meta), render::show_text(&meta));
+        }
+        Command::Events { id } => {
+            let waits = client.waits(&id).await?;
+            print(render::waits_json(&waits), render::waits_text(&waits));
+        }
+        Command::Stats => {
+            let stats = client.stats().await?;
+            print(render::stats_json(&stats), render::stats_text(&stats));
+        }
+        Command::Cancel { id } => {
+            let status = client.cancel(&id).await?;
+            print(
+                json!({ "id": id, "status": status }),
+                format!("{id}: {status}"),
+            );
+        }
+        Command::Watch { id } => {
+            let bar = progress_bar(json);
+            let status = client
+                .watch(&id, |now| show_progress(bar.as_ref(), json, now))
+                .await?;
+            finish_watch(bar, &id, status, json);
+        }
+        other => {
+            return Err(CliError::Usage(format!(
+                "`{}` cannot run on a store that a running program holds: stop the program, \
+                 or run the command from within it (workflow::cli::run)",
+                other.name()
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Newest first; never started (pending) ones on top.
+fn newest_first(mut workflows: Vec<crate::WorkflowInfo>) -> Vec<crate::WorkflowInfo> {
+    workflows.sort_by(|a, b| b.start_time.cmp(&a.start_time).then(a.id.cmp(&b.id)));
+    workflows.sort_by_key(|w| w.start_time.is_some());
+    workflows
+}
+
+/// A progress bar on a terminal, unless JSON is asked for.
+fn progress_bar(json: bool) -> Option<ProgressBar> {
+    (!json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} tasks {elapsed}")
                 .expect("a valid template"),
         );
         bar
-    });
-    loop {
-        let now = *progress.borrow_and_update();
-        match &bar {
-            Some(bar) => {
-                bar.set_length(now.known);
-                bar.set_position(now.done);
-            }
-            None if json => println!("{}", json!({ "done": now.done, "known": now.known })),
-            None => println!("{}/{} tasks", now.done, now.known),
+    })
+}
+
+fn show_progress(bar: Option<&ProgressBar>, json: bool, now: crate::Progress) {
+    match bar {
+        Some(bar) => {
+            bar.set_length(now.known);
+            bar.set_position(now.done);
         }
-        if progress.changed().await.is_err() {
-            break;
-        }
+        None if json => println!("{}", json!({ "done": now.done, "known": now.known })),
+        None => println!("{}/{} tasks", now.done, now.known),
     }
+}
+
+fn finish_watch(bar: Option<ProgressBar>, id: &str, status: WorkflowStatus, json: bool) {
     if let Some(bar) = bar {
         bar.finish();
     }
-    let status = engine.status(id).await?;
     if json {
         println!("{}", json!({ "id": id, "status": status }));
     } else {
         println!("{id}: {status}");
     }
+}
+
+/// Follows workflow `id`'s progress until its run ends: a progress bar on a terminal, a line
+/// per change otherwise (JSON lines with `--json`).
+async fn watch(engine: &Engine, id: &str, json: bool) -> Result<(), CliError> {
+    let mut progress = engine.progress(id).await?;
+    let bar = progress_bar(json);
+    loop {
+        show_progress(bar.as_ref(), json, *progress.borrow_and_update());
+        if progress.changed().await.is_err() {
+            break;
+        }
+    }
+    finish_watch(bar, id, engine.status(id).await?, json);
     Ok(())
 }

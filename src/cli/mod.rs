@@ -10,6 +10,10 @@
 //!   its own ([`Command`] with [`execute`]). Since it links its own tasks, it can also print
 //!   outputs as JSON, resume workflows and send events given as JSON.
 //!
+//! A store is open in one process at a time: when the standalone tool finds the store held
+//! by a running program, it sends `list`, `show`, `watch`, `events`, `stats` and `cancel` to
+//! that program's engine through its [admin socket](crate::admin).
+//!
 //! Every command prints a table, or JSON with `--json`. Exit codes: 0 on success, 1 when the
 //! command failed (unknown id, a workflow still running, ...), 2 for a command line that does
 //! not parse, 3 when the store cannot be opened.
@@ -131,7 +135,8 @@ where
 /// # }
 /// ```
 pub async fn execute(engine: &Engine, command: Command, json: bool) -> Result<(), CliError> {
-    execute::execute(engine, command, json, execute::Mode::Embedded).await
+    let target = execute::Target::Local(engine);
+    execute::execute(&target, command, json, execute::Mode::Embedded).await
 }
 
 /// Prints a failure to stderr; the exit code of the outcome.
@@ -140,7 +145,11 @@ fn report(outcome: Result<(), CliError>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::from(1)
+            match error {
+                // The store's holder does not answer: the store is unavailable.
+                CliError::Engine(crate::Error::Admin { .. }) => ExitCode::from(3),
+                _ => ExitCode::from(1),
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::Parser;
 
 use super::{args::Command, execute, report};
-use crate::{Engine, Error};
+use crate::{admin::AdminClient, Engine, Error};
 
 /// The exit code when the store cannot be opened.
 const STORE_UNAVAILABLE: u8 = 3;
@@ -41,13 +41,21 @@ pub async fn standalone() -> ExitCode {
     };
     let engine = match open(&args.store).await {
         Ok(engine) => engine,
-        Err(message) => {
+        Err(Unavailable::Held) => {
+            // A running program holds the store: ask its engine.
+            let target = execute::Target::Live(AdminClient::new(&args.store));
+            let outcome =
+                execute::execute(&target, args.command, args.json, execute::Mode::Standalone).await;
+            return report(outcome);
+        }
+        Err(Unavailable::Other(message)) => {
             eprintln!("error: {message}");
             return ExitCode::from(STORE_UNAVAILABLE);
         }
     };
+    let target = execute::Target::Local(&engine);
     let outcome =
-        execute::execute(&engine, args.command, args.json, execute::Mode::Standalone).await;
+        execute::execute(&target, args.command, args.json, execute::Mode::Standalone).await;
     let code = report(outcome);
     if let Err(error) = engine.close().await {
         eprintln!("error: closing the store: {error}");
@@ -56,31 +64,44 @@ pub async fn standalone() -> ExitCode {
     code
 }
 
+/// Why the store cannot be opened here.
+enum Unavailable {
+    /// Another process holds it.
+    Held,
+    Other(String),
+}
+
 /// Opens the store at `path`, which must exist: the tool never creates a store.
-async fn open(path: &PathBuf) -> Result<Engine, String> {
+async fn open(path: &PathBuf) -> Result<Engine, Unavailable> {
     let shown = path.display();
+    let other = |message: String| Err(Unavailable::Other(message));
     match std::fs::metadata(path) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!(
+            return other(format!(
                 "there is no store at {shown}: the folder does not exist"
             ));
         }
-        Err(error) => return Err(format!("cannot read {shown}: {error}")),
+        Err(error) => return other(format!("cannot read {shown}: {error}")),
         Ok(metadata) if !metadata.is_dir() => {
-            return Err(format!("{shown} is a file, not a store folder"));
+            return other(format!("{shown} is a file, not a store folder"));
         }
         Ok(_) => {}
     }
     if !path.join("version").is_file() {
-        return Err(format!(
+        return other(format!(
             "{shown} holds no workflow store (a store folder is made by Engine::open)"
         ));
     }
-    Engine::open(path).await.map_err(|error| match error {
-        Error::Locked { .. } => format!(
-            "the store at {shown} is held by a running process, which must be stopped first \
-             (or run the command from within it, with workflow::cli::run)"
-        ),
-        other => format!("cannot open the store at {shown}: {other}"),
-    })
+    // The tool's own engine serves no admin socket: it would replace the socket of a
+    // program that opens the store after it.
+    match Engine::builder()
+        .path(path)
+        .admin_socket(false)
+        .build()
+        .await
+    {
+        Ok(engine) => Ok(engine),
+        Err(Error::Locked { .. }) => Err(Unavailable::Held),
+        Err(error) => other(format!("cannot open the store at {shown}: {error}")),
+    }
 }

@@ -164,6 +164,15 @@ pub enum Error {
     /// The engine was closed.
     #[error("the engine is closed")]
     Closed,
+    /// A request through a store's [admin socket](crate::admin) failed: no engine answers
+    /// (no program holds the store, or it stopped answering), or it refused the request.
+    #[error("admin socket {}: {reason}", socket.display())]
+    Admin {
+        /// The socket.
+        socket: std::path::PathBuf,
+        /// What went wrong, or the engine's own error.
+        reason: String,
+    },
 }
 
 impl From<StorageError> for Error {

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod actor;
+pub mod admin;
 mod arg;
 mod attempt;
 mod committer;

@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeMap, time::SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::WorkflowStatus;
 
@@ -27,7 +27,7 @@ use crate::WorkflowStatus;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WorkflowMetadata {
     /// The workflow id.
@@ -45,7 +45,7 @@ pub struct WorkflowMetadata {
 }
 
 /// One task of a workflow.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TaskMetadata {
     /// The task id in the workflow (`add`, `add_1`, or the one given with `task_id`).
@@ -72,7 +72,7 @@ pub struct TaskMetadata {
 }
 
 /// Where one task is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum TaskStatus {
     /// Not started.
@@ -90,7 +90,7 @@ pub enum TaskStatus {
 }
 
 /// One entry of [`Engine::list`](crate::Engine::list).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WorkflowInfo {
     /// The workflow id.
@@ -120,7 +120,7 @@ pub struct WorkflowInfo {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StoreStats {
     /// Workflows stored (actor calls not included).
@@ -156,7 +156,7 @@ pub struct StoreStats {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Waits {
     /// Sleeps not finished, with their deadlines.
@@ -168,7 +168,7 @@ pub struct Waits {
 }
 
 /// A sleep of a workflow that has not finished.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PendingTimer {
     /// The sleep's task id (`sleep`, `sleep_1`, ...).
@@ -180,7 +180,7 @@ pub struct PendingTimer {
 }
 
 /// A step waiting for an event.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PendingEvent {
     /// The step's task id (`event`, `event_1`, ...).
@@ -194,7 +194,7 @@ pub struct PendingEvent {
 }
 
 /// Events sent under one key and not yet taken.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QueuedEvents {
     /// The event key.

@@ -1,6 +1,6 @@
 //! How far a workflow is: its settled steps out of the steps known so far.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How far a workflow is: `done` of its `known` tasks have settled.
 ///
@@ -31,7 +31,7 @@ use serde::Serialize;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Progress {
     /// Tasks settled.

@@ -34,6 +34,7 @@ pub struct EngineBuilder {
     pub(crate) max_running: usize,
     pub(crate) max_pending: usize,
     pub(crate) object_cache_bytes: u64,
+    pub(crate) admin_socket: bool,
 }
 
 impl Default for EngineBuilder {
@@ -45,6 +46,7 @@ impl Default for EngineBuilder {
             max_running: 1_000,
             max_pending: 100_000,
             object_cache_bytes: 512 << 20,
+            admin_socket: true,
         }
     }
 }
@@ -130,6 +132,26 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether an engine on a store folder serves the admin socket there (default `true`),
+    /// through which the `workflow` command line inspects a store that this process holds;
+    /// see [`admin`](crate::admin).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = workflow::Engine::builder().path(dir.path()).admin_socket(false).build().await?;
+    /// assert!(!dir.path().join("admin.sock").exists());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn admin_socket(mut self, serve: bool) -> Self {
+        self.admin_socket = serve;
+        self
+    }
+
     /// Opens the store and starts the engine.
     ///
     /// The embedded store goes in [`path`](Self::path); without a path (or a
@@ -153,6 +175,7 @@ impl std::fmt::Debug for EngineBuilder {
             .field("max_running", &self.max_running)
             .field("max_pending", &self.max_pending)
             .field("object_cache_bytes", &self.object_cache_bytes)
+            .field("admin_socket", &self.admin_socket)
             .finish()
     }
 }

@@ -303,6 +303,7 @@ impl Engine {
     /// # }
     /// ```
     pub async fn close(&self) -> Result<()> {
+        self.stop_admin();
         let shared = self.shared();
         for mut finish in shared.shut_down() {
             let _ = finish.wait_for(Option::is_some).await;

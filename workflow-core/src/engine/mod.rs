@@ -22,6 +22,7 @@ use workflow_storage::{Batch, FjallStore, Storage, StorageError};
 
 use crate::{
     actor::ActorSpace,
+    admin::AdminServer,
     committer::Committer,
     object::ObjectSpace,
     records::{decode, encode, WorkflowRecord, WORKFLOWS},
@@ -64,6 +65,18 @@ pub struct Engine {
 /// The user's handles share one of these; dropping it stops the engine.
 struct EngineHandle {
     shared: Arc<Shared>,
+    /// The admin socket, served while the engine is open.
+    admin: Mutex<Option<AdminServer>>,
+}
+
+/// An engine that does not keep it open: its admin socket's.
+#[derive(Clone)]
+pub(crate) struct WeakEngine(std::sync::Weak<EngineHandle>);
+
+impl WeakEngine {
+    pub(crate) fn upgrade(&self) -> Option<Engine> {
+        self.0.upgrade().map(|handle| Engine { handle })
+    }
 }
 
 /// What the engine's handles, drivers and queries share.
@@ -197,9 +210,45 @@ impl Engine {
             temp_dir: Mutex::new(temp_dir),
         });
         shared.recover().await?;
-        Ok(Engine {
-            handle: Arc::new(EngineHandle { shared }),
-        })
+        let engine = Engine {
+            handle: Arc::new(EngineHandle {
+                shared,
+                admin: Mutex::new(None),
+            }),
+        };
+        if let (true, None, Some(folder)) = (
+            settings.admin_socket,
+            &settings.storage,
+            &engine.shared().path,
+        ) {
+            let weak = WeakEngine(Arc::downgrade(&engine.handle));
+            match AdminServer::start(folder, weak) {
+                Ok(server) => {
+                    *engine
+                        .handle
+                        .admin
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(server)
+                }
+                Err(error) => tracing::warn!(
+                    folder = %folder.display(),
+                    %error,
+                    "cannot serve the admin socket; the command line cannot reach this engine"
+                ),
+            }
+        }
+        Ok(engine)
+    }
+
+    /// Stops serving the admin socket.
+    pub(crate) fn stop_admin(&self) {
+        let server = self
+            .handle
+            .admin
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(server);
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {

@@ -1,0 +1,115 @@
+//! The engine's end of the admin socket.
+
+use std::path::{Path, PathBuf};
+
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::{UnixListener, UnixStream},
+    task::JoinHandle,
+};
+
+use super::{Reply, Request, SOCKET};
+use crate::{engine::WeakEngine, Engine, Result};
+
+/// The longest request line read.
+const MAX_REQUEST: u64 = 64 * 1024;
+
+/// A running admin socket; dropping it stops serving and removes the socket file.
+pub(crate) struct AdminServer {
+    path: PathBuf,
+    accept: JoinHandle<()>,
+}
+
+impl AdminServer {
+    /// Serves the admin socket of `engine` in store folder `folder`, while the engine has a
+    /// handle. A socket file left by a process that stopped is replaced: the caller holds the
+    /// store's lock.
+    pub(crate) fn start(folder: &Path, engine: WeakEngine) -> std::io::Result<AdminServer> {
+        let path = folder.join(SOCKET);
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+        let listener = UnixListener::bind(&path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let Some(engine) = engine.upgrade() else {
+                    break;
+                };
+                tokio::spawn(answer(stream, engine));
+            }
+        });
+        Ok(AdminServer { path, accept })
+    }
+}
+
+impl Drop for AdminServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Answers the one request of a connection.
+async fn answer(stream: UnixStream, engine: Engine) {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = tokio::io::AsyncReadExt::take(BufReader::new(read), MAX_REQUEST);
+    let reply = match reader.read_line(&mut line).await {
+        Ok(_) => match serde_json::from_str::<Request>(&line) {
+            Ok(request) => handle(&engine, request, &mut write).await,
+            Err(error) => Reply::Error(format!("not a request: {error}")),
+        },
+        Err(error) => Reply::Error(format!("cannot read the request: {error}")),
+    };
+    let _ = send(&mut write, &reply).await;
+}
+
+async fn send(write: &mut (impl AsyncWriteExt + Unpin), reply: &Reply) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(reply).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    write.write_all(&line).await
+}
+
+async fn handle(
+    engine: &Engine,
+    request: Request,
+    write: &mut (impl AsyncWriteExt + Unpin),
+) -> Reply {
+    let answer: Result<serde_json::Value> = match request {
+        Request::List { status } => engine.list(status).await.map(json),
+        Request::Show { id } => engine.metadata(&id).await.map(json),
+        Request::Events { id } => engine.waits(&id).await.map(json),
+        Request::Stats => engine.stats().await.map(json),
+        Request::Cancel { id } => match engine.cancel(&id).await {
+            Ok(()) => engine.status(&id).await.map(json),
+            Err(error) => Err(error),
+        },
+        Request::Progress { id } => match engine.progress(&id).await {
+            Ok(mut progress) => loop {
+                let now = *progress.borrow_and_update();
+                if send(write, &Reply::Progress(now)).await.is_err() {
+                    // The client left.
+                    return Reply::Error("the client left".to_string());
+                }
+                if progress.changed().await.is_err() {
+                    break engine.status(&id).await.map(json);
+                }
+            },
+            Err(error) => Err(error),
+        },
+    };
+    match answer {
+        Ok(value) => Reply::Ok(value),
+        Err(error) => Reply::Error(error.to_string()),
+    }
+}
+
+fn json(value: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
