@@ -428,3 +428,35 @@ async fn a_held_store_whose_program_does_not_answer_is_reported() -> workflow::R
     silent.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_record_of_a_newer_format_is_named_with_what_to_do() -> workflow::Result<()> {
+    use workflow::storage::{Batch, Durability, FjallStore, Keyspace, Storage};
+    let dir = tempfile::tempdir().unwrap();
+    make_store(dir.path()).await?;
+    {
+        // A workflow record as a newer build would write it: format version 200.
+        let store = FjallStore::open(dir.path()).unwrap();
+        let mut batch = Batch::new();
+        batch.put(Keyspace::new("workflows"), "future", vec![200u8, 1, 2, 3]);
+        store.commit(batch, Durability::Sync).await.unwrap();
+        store.close().await.unwrap();
+    }
+    let store = dir.path();
+    let shown = tool(store, &["show", "future"]);
+    assert_eq!(shown.status.code(), Some(1));
+    let message = stderr(&shown);
+    assert!(
+        message.contains("newer than this build supports"),
+        "{message}"
+    );
+    assert!(message.contains("upgrade"), "{message}");
+    // The others are still listed, and the one skipped is named.
+    let listed = tool(store, &["--json", "list"]);
+    let workflows: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(workflows.as_array().unwrap().len(), 4);
+    let warning = stderr(&listed);
+    assert!(warning.contains("skips a workflow record"), "{warning}");
+    assert!(warning.contains("future"), "{warning}");
+    Ok(())
+}

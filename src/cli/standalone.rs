@@ -32,6 +32,13 @@ struct Standalone {
 
 /// The standalone tool: parses the process's arguments, opens the store, runs the command.
 pub async fn standalone() -> ExitCode {
+    // The engine's warnings (a record it skips, ...) go to stderr.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .without_time()
+        .with_target(false)
+        .try_init();
     let args = match Standalone::try_parse() {
         Ok(args) => args,
         Err(error) => {
