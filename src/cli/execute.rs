@@ -6,7 +6,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use super::{render, Command};
-use crate::{admin::AdminClient, Engine, Error, WorkflowStatus};
+use crate::{
+    admin::AdminClient, Engine, Error, Progress, StoreStats, Waits, WorkflowInfo, WorkflowMetadata,
+    WorkflowStatus,
+};
 
 /// Who runs the command: the standalone tool links none of the program's tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +36,79 @@ pub(crate) enum Target<'a> {
     Live(AdminClient),
 }
 
+impl Target<'_> {
+    /// The engine of this process, for command `name`, which a live store cannot serve.
+    fn local(&self, name: &str) -> Result<&Engine, CliError> {
+        match self {
+            Target::Local(engine) => Ok(engine),
+            Target::Live(_) => Err(CliError::Usage(format!(
+                "`{name}` cannot run on a store that a running program holds: stop the \
+                 program, or run the command from within it (workflow::cli::run)"
+            ))),
+        }
+    }
+
+    async fn list(&self, status: Option<WorkflowStatus>) -> crate::Result<Vec<WorkflowInfo>> {
+        match self {
+            Target::Local(engine) => engine.list(status).await,
+            Target::Live(client) => client.list(status).await,
+        }
+    }
+
+    async fn show(&self, id: &str) -> crate::Result<WorkflowMetadata> {
+        match self {
+            Target::Local(engine) => engine.metadata(id).await,
+            Target::Live(client) => client.show(id).await,
+        }
+    }
+
+    async fn waits(&self, id: &str) -> crate::Result<Waits> {
+        match self {
+            Target::Local(engine) => engine.waits(id).await,
+            Target::Live(client) => client.waits(id).await,
+        }
+    }
+
+    async fn stats(&self) -> crate::Result<StoreStats> {
+        match self {
+            Target::Local(engine) => engine.stats().await,
+            Target::Live(client) => client.stats().await,
+        }
+    }
+
+    /// Cancels workflow `id`; its status after.
+    async fn cancel(&self, id: &str) -> crate::Result<WorkflowStatus> {
+        match self {
+            Target::Local(engine) => {
+                engine.cancel(id).await?;
+                engine.status(id).await
+            }
+            Target::Live(client) => client.cancel(id).await,
+        }
+    }
+
+    /// Calls `each` with the progress of workflow `id` until its run ends; its status then.
+    async fn watch(
+        &self,
+        id: &str,
+        mut each: impl FnMut(Progress),
+    ) -> crate::Result<WorkflowStatus> {
+        match self {
+            Target::Local(engine) => {
+                let mut progress = engine.progress(id).await?;
+                loop {
+                    each(*progress.borrow_and_update());
+                    if progress.changed().await.is_err() {
+                        break;
+                    }
+                }
+                engine.status(id).await
+            }
+            Target::Live(client) => client.watch(id, each).await,
+        }
+    }
+}
+
 /// Runs `command` on `target`, printing its result; `json` selects JSON output.
 pub(crate) async fn execute(
     target: &Target<'_>,
@@ -40,10 +116,6 @@ pub(crate) async fn execute(
     json: bool,
     mode: Mode,
 ) -> Result<(), CliError> {
-    let engine = match target {
-        Target::Local(engine) => *engine,
-        Target::Live(client) => return execute_live(client, command, json).await,
-    };
     if mode == Mode::Standalone && command.needs_tasks() {
         return Err(CliError::Usage(format!(
             "`{}` needs the program's own task types: run it from the program that owns the \
@@ -60,43 +132,48 @@ pub(crate) async fn execute(
     };
     match command {
         Command::List { status } => {
-            let workflows = newest_first(engine.list(status).await?);
+            let workflows = newest_first(target.list(status).await?);
             print(render::list_json(&workflows), render::list_text(&workflows));
         }
         Command::Show { id } => {
-            let meta = engine.metadata(&id).await?;
+            let meta = target.show(&id).await?;
             print(render::show_json(&meta), render::show_text(&meta));
         }
-        Command::Watch { id } => watch(engine, &id, json).await?,
         Command::Events { id } => {
-            let waits = engine.waits(&id).await?;
+            let waits = target.waits(&id).await?;
             print(render::waits_json(&waits), render::waits_text(&waits));
         }
         Command::Stats => {
-            let stats = engine.stats().await?;
+            let stats = target.stats().await?;
             print(render::stats_json(&stats), render::stats_text(&stats));
         }
         Command::Cancel { id } => {
-            engine.cancel(&id).await?;
-            let status = engine.status(&id).await?;
+            let status = target.cancel(&id).await?;
             print(
                 json!({ "id": id, "status": status }),
                 format!("{id}: {status}"),
             );
         }
+        Command::Watch { id } => {
+            let bar = progress_bar(json);
+            let status = target
+                .watch(&id, |now| show_progress(bar.as_ref(), json, now))
+                .await?;
+            finish_watch(bar, &id, status, json);
+        }
         Command::Delete { id } => {
-            engine.delete(&id).await?;
+            target.local("delete")?.delete(&id).await?;
             print(
                 json!({ "id": id, "deleted": true }),
                 format!("{id}: deleted"),
             );
         }
         Command::Output { id } => {
-            let output = engine.output_json(&id).await?;
+            let output = target.local("output")?.output_json(&id).await?;
             println!("{}", serde_json::to_string_pretty(&output).expect("JSON"));
         }
         Command::Resume { id } => {
-            let output = engine.resume_json(&id).await?;
+            let output = target.local("resume")?.resume_json(&id).await?;
             print(
                 json!({ "id": id, "status": WorkflowStatus::Successful, "output": output }),
                 format!(
@@ -106,7 +183,7 @@ pub(crate) async fn execute(
             );
         }
         Command::ResumeAll => {
-            let resumed = engine.resume_all().await?;
+            let resumed = target.local("resume-all")?.resume_all().await?;
             let text = if resumed.is_empty() {
                 "nothing to resume".to_string()
             } else {
@@ -118,7 +195,10 @@ pub(crate) async fn execute(
             let value: Value = serde_json::from_str(&value).map_err(|error| {
                 CliError::Usage(format!("the event is not valid JSON: {error}"))
             })?;
-            engine.send_event_json(&id, &key, value).await?;
+            target
+                .local("send-event")?
+                .send_event_json(&id, &key, value)
+                .await?;
             print(
                 json!({ "id": id, "key": key, "sent": true }),
                 format!("{id}: event `{key}` sent"),
@@ -128,59 +208,8 @@ pub(crate) async fn execute(
     Ok(())
 }
 
-/// Runs `command` on the engine of the running program that holds the store.
-async fn execute_live(client: &AdminClient, command: Command, json: bool) -> Result<(), CliError> {
-    let print = |value: Value, text: String| {
-        if json {
-            println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
-        } else {
-            println!("{text}");
-        }
-    };
-    match command {
-        Command::List { status } => {
-            let workflows = newest_first(client.list(status).await?);
-            print(render::list_json(&workflows), render::list_text(&workflows));
-        }
-        Command::Show { id } => {
-            let meta = client.show(&id).await?;
-            print(render::show_json(&meta), render::show_text(&meta));
-        }
-        Command::Events { id } => {
-            let waits = client.waits(&id).await?;
-            print(render::waits_json(&waits), render::waits_text(&waits));
-        }
-        Command::Stats => {
-            let stats = client.stats().await?;
-            print(render::stats_json(&stats), render::stats_text(&stats));
-        }
-        Command::Cancel { id } => {
-            let status = client.cancel(&id).await?;
-            print(
-                json!({ "id": id, "status": status }),
-                format!("{id}: {status}"),
-            );
-        }
-        Command::Watch { id } => {
-            let bar = progress_bar(json);
-            let status = client
-                .watch(&id, |now| show_progress(bar.as_ref(), json, now))
-                .await?;
-            finish_watch(bar, &id, status, json);
-        }
-        other => {
-            return Err(CliError::Usage(format!(
-                "`{}` cannot run on a store that a running program holds: stop the program, \
-                 or run the command from within it (workflow::cli::run)",
-                other.name()
-            )))
-        }
-    }
-    Ok(())
-}
-
 /// Newest first; never started (pending) ones on top.
-fn newest_first(mut workflows: Vec<crate::WorkflowInfo>) -> Vec<crate::WorkflowInfo> {
+fn newest_first(mut workflows: Vec<WorkflowInfo>) -> Vec<WorkflowInfo> {
     workflows.sort_by(|a, b| b.start_time.cmp(&a.start_time).then(a.id.cmp(&b.id)));
     workflows.sort_by_key(|w| w.start_time.is_some());
     workflows
@@ -198,7 +227,7 @@ fn progress_bar(json: bool) -> Option<ProgressBar> {
     })
 }
 
-fn show_progress(bar: Option<&ProgressBar>, json: bool, now: crate::Progress) {
+fn show_progress(bar: Option<&ProgressBar>, json: bool, now: Progress) {
     match bar {
         Some(bar) => {
             bar.set_length(now.known);
@@ -218,19 +247,4 @@ fn finish_watch(bar: Option<ProgressBar>, id: &str, status: WorkflowStatus, json
     } else {
         println!("{id}: {status}");
     }
-}
-
-/// Follows workflow `id`'s progress until its run ends: a progress bar on a terminal, a line
-/// per change otherwise (JSON lines with `--json`).
-async fn watch(engine: &Engine, id: &str, json: bool) -> Result<(), CliError> {
-    let mut progress = engine.progress(id).await?;
-    let bar = progress_bar(json);
-    loop {
-        show_progress(bar.as_ref(), json, *progress.borrow_and_update());
-        if progress.changed().await.is_err() {
-            break;
-        }
-    }
-    finish_watch(bar, id, engine.status(id).await?, json);
-    Ok(())
 }
