@@ -460,3 +460,28 @@ async fn a_record_of_a_newer_format_is_named_with_what_to_do() -> workflow::Resu
     assert!(warning.contains("future"), "{warning}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_admin_client_does_not_keep_a_dropped_engine_open() -> workflow::Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).await?;
+    // A client that connects and never sends its request.
+    let idle = tokio::net::UnixStream::connect(dir.path().join(workflow::admin::SOCKET))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drop(engine);
+    // Dropping the last handle releases the store, the idle client notwithstanding.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let reopened = loop {
+        match Engine::open(dir.path()).await {
+            Err(Error::Locked { .. }) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => break other,
+        }
+    };
+    assert!(reopened.is_ok(), "{reopened:?}");
+    drop(idle);
+    Ok(())
+}

@@ -116,3 +116,37 @@ fn stored(done: u64, known: u64) -> Progress {
     progress.known = known;
     progress
 }
+
+#[task]
+fn fails_later(n: u32) -> Result<i64, String> {
+    Err(format!("step {n} failed"))
+}
+
+#[task]
+fn continue_into_failure() -> Flow<i64> {
+    Flow::Continue(fails_later::bind(1))
+}
+
+#[task]
+fn report(caught: Result<i64, TaskError>) -> String {
+    match caught {
+        Ok(n) => n.to_string(),
+        Err(error) => format!("caught: {}", error.message()),
+    }
+}
+
+#[tokio::test]
+async fn progress_ends_complete_when_a_continuation_s_failure_is_caught() -> workflow::Result<()> {
+    let engine = Engine::temporary().await?;
+    let dag = report::bind(continue_into_failure::bind().catch_errors());
+    let handle = engine.spawn("caught", dag).await?;
+    let mut progress = handle.progress().await?;
+    let mut last = *progress.borrow_and_update();
+    while progress.changed().await.is_ok() {
+        last = *progress.borrow_and_update();
+    }
+    assert!(handle.output().await?.starts_with("caught:"));
+    // The live watch ends where the stored figures are: every task accounted for, none twice.
+    assert_eq!((last.done, last.known), (3, 3));
+    Ok(())
+}

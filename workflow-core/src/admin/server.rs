@@ -5,14 +5,16 @@ use std::path::{Path, PathBuf};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{UnixListener, UnixStream},
-    task::JoinHandle,
+    task::{JoinHandle, JoinSet},
 };
 
 use super::{Reply, Request, SOCKET};
-use crate::{engine::WeakEngine, Engine, Result};
+use crate::{engine::WeakEngine, Result};
 
 /// The longest request line read.
 const MAX_REQUEST: u64 = 64 * 1024;
+/// How long a connection may take to send its request.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A running admin socket; dropping it stops serving and removes the socket file.
 pub(crate) struct AdminServer {
@@ -37,11 +39,18 @@ impl AdminServer {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         }
         let accept = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let Some(engine) = engine.upgrade() else {
-                    break;
-                };
-                tokio::spawn(answer(stream, engine));
+            // Connections end with the server: dropping this set aborts them.
+            let mut connections = JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            connections.spawn(answer(stream, engine.clone()));
+                        }
+                        Err(_) => break,
+                    },
+                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                }
             }
         });
         Ok(AdminServer { path, accept })
@@ -55,17 +64,20 @@ impl Drop for AdminServer {
     }
 }
 
-/// Answers the one request of a connection.
-async fn answer(stream: UnixStream, engine: Engine) {
+/// Answers the one request of a connection. The engine is held only while a call runs, so
+/// that a client never keeps a dropped engine open.
+async fn answer(stream: UnixStream, engine: WeakEngine) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = tokio::io::AsyncReadExt::take(BufReader::new(read), MAX_REQUEST);
-    let reply = match reader.read_line(&mut line).await {
-        Ok(_) => match serde_json::from_str::<Request>(&line) {
+    let read = tokio::time::timeout(REQUEST_TIMEOUT, reader.read_line(&mut line)).await;
+    let reply = match read {
+        Ok(Ok(_)) => match serde_json::from_str::<Request>(&line) {
             Ok(request) => handle(&engine, request, &mut write).await,
             Err(error) => Reply::Error(format!("not a request: {error}")),
         },
-        Err(error) => Reply::Error(format!("cannot read the request: {error}")),
+        Ok(Err(error)) => Reply::Error(format!("cannot read the request: {error}")),
+        Err(_) => Reply::Error("no request came in time".to_string()),
     };
     let _ = send(&mut write, &reply).await;
 }
@@ -77,32 +89,42 @@ async fn send(write: &mut (impl AsyncWriteExt + Unpin), reply: &Reply) -> std::i
 }
 
 async fn handle(
-    engine: &Engine,
+    engine: &WeakEngine,
     request: Request,
     write: &mut (impl AsyncWriteExt + Unpin),
 ) -> Reply {
+    let Some(live) = engine.upgrade() else {
+        return Reply::Error("the engine is closed".to_string());
+    };
     let answer: Result<serde_json::Value> = match request {
-        Request::List { status } => engine.list(status).await.map(json),
-        Request::Show { id } => engine.metadata(&id).await.map(json),
-        Request::Events { id } => engine.waits(&id).await.map(json),
-        Request::Stats => engine.stats().await.map(json),
-        Request::Cancel { id } => match engine.cancel(&id).await {
-            Ok(()) => engine.status(&id).await.map(json),
+        Request::List { status } => live.list(status).await.map(json),
+        Request::Show { id } => live.metadata(&id).await.map(json),
+        Request::Events { id } => live.waits(&id).await.map(json),
+        Request::Stats => live.stats().await.map(json),
+        Request::Cancel { id } => match live.cancel(&id).await {
+            Ok(()) => live.status(&id).await.map(json),
             Err(error) => Err(error),
         },
-        Request::Progress { id } => match engine.progress(&id).await {
-            Ok(mut progress) => loop {
-                let now = *progress.borrow_and_update();
-                if send(write, &Reply::Progress(now)).await.is_err() {
-                    // The client left.
-                    return Reply::Error("the client left".to_string());
-                }
-                if progress.changed().await.is_err() {
-                    break engine.status(&id).await.map(json);
-                }
-            },
-            Err(error) => Err(error),
-        },
+        Request::Progress { id } => {
+            let progress = live.progress(&id).await;
+            // The watch ends when the run ends or the engine stops; it holds no engine.
+            drop(live);
+            match progress {
+                Ok(mut progress) => loop {
+                    let now = *progress.borrow_and_update();
+                    if send(write, &Reply::Progress(now)).await.is_err() {
+                        return Reply::Error("the client left".to_string());
+                    }
+                    if progress.changed().await.is_err() {
+                        break match engine.upgrade() {
+                            Some(live) => live.status(&id).await.map(json),
+                            None => Err(crate::Error::Closed),
+                        };
+                    }
+                },
+                Err(error) => Err(error),
+            }
+        }
     };
     match answer {
         Ok(value) => Reply::Ok(value),

@@ -78,9 +78,12 @@ impl Driver {
                 // Not checkpointed: after a restart it runs again, with a fresh set of attempts.
                 batch.delete(ATTEMPTS, step_key(&self.id, step));
             }
+            // A step that catches errors counted when it continued; its continuation's
+            // failure settles it again.
+            let counted = matches!(self.results[s], Some(StepResult::Continued(_)));
             self.results[s] = Some(result);
             self.done[s] = true;
-            if !forwarded {
+            if !forwarded && !counted {
                 // A step settled by its continuation counted when it continued.
                 self.settled += 1;
                 ::metrics::counter!(TASKS_SUCCEEDED).increment(1);
@@ -320,6 +323,9 @@ impl Driver {
     }
 
     pub(super) fn finish_successful(&mut self, mut batch: Batch) -> Result<()> {
+        // Nothing is left to do: steps that no longer needed to run (those of a continuation
+        // abandoned for a caught error, unchecked ones a resume skips) count as done.
+        self.settled = self.records.len() as u64;
         let root = self.record.root as usize;
         let mut output = Vec::new();
         append_output(root, self.meta[root].catch, &self.results, &mut output)?;

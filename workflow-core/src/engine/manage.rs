@@ -271,6 +271,8 @@ impl Engine {
     pub async fn drain(&self, grace: Duration) -> Result<()> {
         let shared = self.shared();
         let drained = shared.drain_drivers();
+        // A drain given up half-way (its future dropped) still stops what it held back.
+        let mut abandoned = ShutDownOnDrop(Some(shared));
         tracing::info!(
             workflows = drained.len(),
             grace_ms = grace.as_millis() as u64,
@@ -284,6 +286,7 @@ impl Engine {
         if tokio::time::timeout(grace, all).await.is_err() {
             tracing::info!("drain grace ended with tasks still running; they stay resumable");
         }
+        abandoned.0 = None;
         self.close().await
     }
 
@@ -324,5 +327,16 @@ impl Engine {
             .take();
         drop(temp_dir);
         Ok(())
+    }
+}
+
+/// Stops the engine's drivers when dropped while armed: a drain whose future is dropped.
+struct ShutDownOnDrop<'a>(Option<&'a super::Shared>);
+
+impl Drop for ShutDownOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0 {
+            shared.shut_down();
+        }
     }
 }
