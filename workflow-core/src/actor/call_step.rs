@@ -70,6 +70,7 @@ fn start_call(args: &[u8]) -> Result<ErasedInvocation> {
                 fingerprint: output.fingerprint,
                 consumed: None,
             },
+            Err(Error::Closed) => super::stopped_by_close().await,
             Err(error) => ErasedOutcome::Failed(error.to_string()),
         }
     })))

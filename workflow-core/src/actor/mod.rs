@@ -15,3 +15,10 @@ pub use handle::{get_actor, get_or_create, ActorHandle};
 pub use method::{method_registration, ActorInvocation, ActorMethod, VirtualActor};
 pub(crate) use space::ActorSpace;
 pub(crate) use turn::turn_step;
+
+/// What an actor step does when the engine closes under it: it waits to be stopped by its
+/// workflow's shutdown, which leaves the workflow `Resumable` and gives the attempt back, instead
+/// of failing the step (and with it, the workflow) for good.
+async fn stopped_by_close() -> crate::registry::ErasedOutcome {
+    std::future::pending().await
+}

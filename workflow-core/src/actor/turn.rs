@@ -49,6 +49,7 @@ fn start_turn(args: &[u8]) -> Result<ErasedInvocation> {
         };
         match waited.await {
             Ok(unit) => ErasedOutcome::Value(unit, Vec::new()),
+            Err(Error::Closed) => super::stopped_by_close().await,
             Err(error) => ErasedOutcome::Failed(error.to_string()),
         }
     })))
