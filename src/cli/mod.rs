@@ -2,7 +2,7 @@
 //!
 //! Two ways to use it:
 //!
-//! - the standalone `workflow` tool (`cargo install workflow --features cli`, or
+//! - the standalone `workflow` tool (`cargo install --path . --features cli` in a checkout, or
 //!   `cargo run --features cli --bin workflow -- --store PATH list`) opens a store folder
 //!   given with `--store` or `WORKFLOW_STORE`, and lists, shows, watches, cancels and deletes
 //!   workflows, lists what they wait for, and counts them;
