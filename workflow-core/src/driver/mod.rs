@@ -178,6 +178,8 @@ pub(crate) struct Driver {
     /// Steps that finished an attempt of their own: with an output, a caught error or a
     /// continuation.
     settled: u64,
+    /// The progress last published.
+    published: Progress,
     /// Set by a drain: no step starts any more.
     draining: bool,
     /// Told once a drain finds no step that works running.
@@ -265,6 +267,7 @@ impl Driver {
             timers: HashMap::new(),
             progress,
             settled,
+            published: Progress::default(),
             draining: false,
             drained: Vec::new(),
         })
