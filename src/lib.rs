@@ -104,8 +104,8 @@ pub mod storage {
 pub mod prelude {
     pub use crate::{
         async_trait, event_listener, task, virtual_actor, ActorCall, Dag, Durability, Engine,
-        EngineBuilder, Error, EventListener, ExternalEvent, Flow, IntoArg, ObjectRef, TaskContext,
-        TaskError, TaskMetadata, TaskStatus, TaskValue, Workflow, WorkflowHandle, WorkflowInfo,
-        WorkflowMetadata, WorkflowStatus,
+        EngineBuilder, Error, EventListener, ExternalEvent, Flow, IntoArg, ListQuery, ObjectRef,
+        TaskContext, TaskError, TaskMetadata, TaskStatus, TaskValue, Workflow, WorkflowHandle,
+        WorkflowInfo, WorkflowMetadata, WorkflowStatus,
     };
 }

@@ -456,7 +456,10 @@ async fn a_record_of_a_newer_format_is_named_with_what_to_do() -> workflow::Resu
     let workflows: Value = serde_json::from_str(&stdout(&listed)).unwrap();
     assert_eq!(workflows.as_array().unwrap().len(), 4);
     let warning = stderr(&listed);
-    assert!(warning.contains("skips a workflow record"), "{warning}");
+    assert!(
+        warning.contains("a workflow record that cannot be decoded"),
+        "{warning}"
+    );
     assert!(warning.contains("future"), "{warning}");
     Ok(())
 }

@@ -32,6 +32,15 @@ pub enum Command {
         /// resumable).
         #[arg(long, value_parser = parse_status)]
         status: Option<WorkflowStatus>,
+        /// Only workflows whose id starts with this.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// At most this many workflows; the cursor of the rest is printed on stderr.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Continues a listing from the cursor a `--limit` listing printed.
+        #[arg(long)]
+        after: Option<String>,
     },
     /// Shows a workflow: status, times, metadata, its tasks and its graph.
     Show {

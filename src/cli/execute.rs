@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use super::{render, Command};
 use crate::{
-    admin::AdminClient, Engine, Error, Progress, StoreStats, Waits, WorkflowInfo, WorkflowMetadata,
-    WorkflowStatus,
+    admin::AdminClient, Engine, Error, ListQuery, Progress, StoreStats, Waits, WorkflowInfo,
+    WorkflowMetadata, WorkflowPage, WorkflowStatus, MAX_PAGE,
 };
 
 /// Who runs the command: the standalone tool links none of the program's tasks.
@@ -48,10 +48,31 @@ impl Target<'_> {
         }
     }
 
-    async fn list(&self, status: Option<WorkflowStatus>) -> crate::Result<Vec<WorkflowInfo>> {
+    async fn list_page(&self, query: &ListQuery) -> crate::Result<WorkflowPage> {
         match self {
-            Target::Local(engine) => engine.list(status).await,
-            Target::Live(client) => client.list(status).await,
+            Target::Local(engine) => engine.list_page(query).await,
+            Target::Live(client) => client.list_page(query).await,
+        }
+    }
+
+    /// The workflows of `query`: one page of `limit`, or every page without one. Returns the
+    /// cursor of what is left.
+    async fn list(
+        &self,
+        mut query: ListQuery,
+        limit: Option<usize>,
+    ) -> crate::Result<(Vec<WorkflowInfo>, Option<String>)> {
+        let mut workflows = Vec::new();
+        loop {
+            let wanted = limit.map_or(MAX_PAGE, |limit| limit - workflows.len());
+            let page = self.list_page(&query.clone().limit(wanted)).await?;
+            workflows.extend(page.workflows);
+            match page.next {
+                Some(next) if limit.is_none_or(|limit| workflows.len() < limit) => {
+                    query = query.after(next)
+                }
+                next => return Ok((workflows, next)),
+            }
         }
     }
 
@@ -131,9 +152,20 @@ pub(crate) async fn execute(
         }
     };
     match command {
-        Command::List { status } => {
-            let workflows = newest_first(target.list(status).await?);
+        Command::List {
+            status,
+            prefix,
+            limit,
+            after,
+        } => {
+            let mut query = ListQuery::new().newest_first().id_prefix(prefix);
+            query.status = status;
+            query.after = after;
+            let (workflows, next) = target.list(query, limit.map(|l| l.max(1))).await?;
             print(render::list_json(&workflows), render::list_text(&workflows));
+            if let Some(next) = next {
+                eprintln!("more workflows follow: add `--after {next}`");
+            }
         }
         Command::Show { id } => {
             let meta = target.show(&id).await?;
@@ -209,12 +241,6 @@ pub(crate) async fn execute(
 }
 
 /// Newest first; never started (pending) ones on top.
-fn newest_first(mut workflows: Vec<WorkflowInfo>) -> Vec<WorkflowInfo> {
-    workflows.sort_by(|a, b| b.start_time.cmp(&a.start_time).then(a.id.cmp(&b.id)));
-    workflows.sort_by_key(|w| w.start_time.is_some());
-    workflows
-}
-
 /// A progress bar on a terminal, unless JSON is asked for.
 fn progress_bar(json: bool) -> Option<ProgressBar> {
     (!json && std::io::stderr().is_terminal()).then(|| {

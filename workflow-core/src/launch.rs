@@ -5,11 +5,13 @@ use std::sync::Arc;
 use workflow_storage::{Batch, Storage};
 
 use crate::{
+    actor::records::parse_call_id,
     lower::Plan,
     object::ObjectSpace,
     records::{
-        decode, encode, step_key, step_of_key, workflow_prefix, AttemptRecord, ResultRecord,
-        StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, RESULTS, STEPS, WORKFLOWS,
+        created_key, decode, encode, step_key, step_of_key, workflow_prefix, AttemptRecord,
+        ResultRecord, StepOutcome, StepRecord, WorkflowRecord, ATTEMPTS, CREATED, RESULTS, STEPS,
+        WORKFLOWS,
     },
     registry::{Lookup, Registry, TaskRegistration},
     Error, Result, TaskError,
@@ -49,6 +51,9 @@ impl Launch {
             initial.put(STEPS, step_key(&id, step as u32), encode(record)?);
         }
         ObjectSpace::own(&mut initial, &id, &plan.refs);
+        if parse_call_id(&id).is_none() {
+            initial.put(CREATED, created_key(record.created_us, &id), []);
+        }
         let count = plan.steps.len();
         Ok(Launch {
             id,

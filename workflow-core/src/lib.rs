@@ -19,6 +19,7 @@ mod flow;
 mod handle;
 mod id;
 mod launch;
+mod list_query;
 mod lower;
 mod metadata;
 pub mod metrics;
@@ -45,6 +46,7 @@ pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, Result};
 pub use flow::{continuation, Flow};
 pub use handle::WorkflowHandle;
+pub use list_query::{ListQuery, WorkflowPage, MAX_PAGE};
 pub use metadata::{
     PendingEvent, PendingTimer, QueuedEvents, StoreStats, TaskMetadata, TaskStatus, Waits,
     WorkflowInfo, WorkflowMetadata,

@@ -97,6 +97,8 @@ pub struct WorkflowInfo {
     pub id: String,
     /// Its status.
     pub status: WorkflowStatus,
+    /// When it was submitted.
+    pub created_time: SystemTime,
     /// When it first started running.
     pub start_time: Option<SystemTime>,
     /// When it finished, failed or was canceled.

@@ -35,6 +35,32 @@ pub(crate) const EVENTS: Keyspace = Keyspace::new("events");
 /// is gone or finished is stale, and readers skip (and remove) it.
 pub(crate) const TIMERS: Keyspace = Keyspace::new("timers");
 
+/// (creation time in microseconds since the Unix epoch, workflow id) -> nothing: the
+/// workflows (not actor calls) in order of creation, for listing the newest first.
+pub(crate) const CREATED: Keyspace = Keyspace::new("created");
+
+/// Facts about the store itself, such as which indexes it holds.
+pub(crate) const META: Keyspace = Keyspace::new("meta");
+
+/// The key in [`META`] whose presence says the [`CREATED`] index covers every workflow.
+pub(crate) const CREATED_INDEX_BUILT: &[u8] = b"created-index";
+
+/// The key of workflow `id`, created at `created_us`, in [`CREATED`].
+pub(crate) fn created_key(created_us: u64, id: &str) -> Vec<u8> {
+    KeyBuilder::with_capacity(id.len() + 9)
+        .u64(created_us)
+        .str(id)
+        .build()
+}
+
+/// The creation time and workflow id of a key of [`CREATED`].
+pub(crate) fn parse_created_key(key: &[u8]) -> Option<(u64, String)> {
+    let mut reader = workflow_storage::KeyReader::new(key);
+    let created = reader.u64()?;
+    let id = reader.str()?.to_string();
+    Some((created, id))
+}
+
 /// The key of the timer of step `step` of workflow `id`, due at `deadline_us`.
 pub(crate) fn timer_key(deadline_us: u64, id: &str, step: u32) -> Vec<u8> {
     KeyBuilder::with_capacity(id.len() + 13)

@@ -7,7 +7,10 @@ use fjall::{KeyspaceCreateOptions, PersistMode};
 
 use crate::batch::check_limits;
 use crate::error::render_key;
-use crate::{Batch, Durability, Expectation, Keyspace, Operation, Result, Storage, StorageError};
+use crate::scan::page_bounds;
+use crate::{
+    Batch, Durability, Expectation, Keyspace, Operation, Order, Result, Storage, StorageError,
+};
 
 /// The embedded, persistent store: a [fjall](https://docs.rs/fjall) database in one folder.
 ///
@@ -183,6 +186,35 @@ impl Storage for FjallStore {
         })
     }
 
+    async fn scan_page(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.shared.with_open(|open| {
+            let (Some(handle), Some(bounds)) = (
+                open.handle(keyspace, false)?,
+                page_bounds(prefix, after, order),
+            ) else {
+                return Ok(Vec::new());
+            };
+            let range = handle.range::<Vec<u8>, _>(bounds);
+            let read = |guard: fjall::Guard| {
+                let (key, value) = guard
+                    .into_inner()
+                    .map_err(|e| map_error(&self.shared.path, e))?;
+                Ok((key.to_vec(), value.to_vec()))
+            };
+            match order {
+                Order::Ascending => range.take(limit).map(read).collect(),
+                Order::Descending => range.rev().take(limit).map(read).collect(),
+            }
+        })
+    }
+
     /// Applies `batch` atomically; see [`Storage::commit`].
     ///
     /// A batch without operations or expectations under [`Durability::Sync`] still
@@ -205,14 +237,35 @@ impl Storage for FjallStore {
         }
     }
 
-    /// The bytes of the database's journals and tables.
+    /// The bytes the store's files take on disk: the blocks allocated to them, not their
+    /// lengths, since fjall gives its active journal a large length up front and fills it
+    /// as it goes.
     async fn disk_space(&self) -> Result<Option<u64>> {
-        self.shared.with_open(|open| {
-            open.db
-                .disk_space()
+        let path = self.shared.with_open(|open| Ok(open.path.clone()))?;
+        tokio::task::spawn_blocking(move || {
+            allocated_bytes(&path)
                 .map(Some)
-                .map_err(|e| map_error(&self.shared.path, e))
+                .map_err(|source| StorageError::Io {
+                    path: Some(path),
+                    source,
+                })
         })
+        .await
+        .map_err(|error| StorageError::Backend {
+            message: format!("measuring the store failed: {error}"),
+        })?
+    }
+
+    /// Flushes every keyspace's memory table into a table file, which lets fjall drop the
+    /// journals behind it, then compacts each keyspace into one run of tables without the
+    /// deleted entries; see [`Storage::compact`].
+    async fn compact(&self) -> Result<()> {
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.compact())
+            .await
+            .map_err(|error| StorageError::Backend {
+                message: format!("the compaction job failed: {error}"),
+            })?
     }
 
     /// Makes every commit durable, then releases the folder; see [`Storage::close`].
@@ -290,6 +343,23 @@ impl Shared {
                 open.db
                     .persist(PersistMode::SyncAll)
                     .map_err(|e| map_error(&self.path, e))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn compact(&self) -> Result<()> {
+        self.with_open(|open| {
+            let error = |e| map_error(&self.path, e);
+            for name in open.db.list_keyspace_names() {
+                let handle = open
+                    .db
+                    .keyspace(&name, || {
+                        KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+                    })
+                    .map_err(error)?;
+                handle.rotate_memtable_and_wait().map_err(error)?;
+                handle.major_compact().map_err(error)?;
             }
             Ok(())
         })
@@ -380,6 +450,40 @@ fn last_writes(operations: &[Operation]) -> Vec<bool> {
         .collect();
     keep.reverse();
     keep
+}
+
+/// The bytes allocated on disk to the files under `folder`.
+fn allocated_bytes(folder: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    let mut folders = vec![folder.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let entry = entry?;
+            let metadata = match entry.metadata() {
+                Ok(metadata) => metadata,
+                // Removed by a compaction while the folder was read.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            if metadata.is_dir() {
+                folders.push(entry.path());
+            } else {
+                total += allocated(&metadata);
+            }
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(unix)]
+fn allocated(metadata: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    metadata.blocks() * 512
+}
+
+#[cfg(not(unix))]
+fn allocated(metadata: &std::fs::Metadata) -> u64 {
+    metadata.len()
 }
 
 fn map_error(path: &Path, error: fjall::Error) -> StorageError {

@@ -14,6 +14,7 @@ mod key;
 mod keyspace;
 mod memory_store;
 mod record;
+mod scan;
 mod storage;
 
 pub use batch::{Batch, Expectation, Operation};
@@ -24,4 +25,5 @@ pub use key::{KeyBuilder, KeyReader};
 pub use keyspace::Keyspace;
 pub use memory_store::MemoryStore;
 pub use record::{decode_record, encode_record, FORMAT_VERSION};
+pub use scan::Order;
 pub use storage::Storage;

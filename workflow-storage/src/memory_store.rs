@@ -6,7 +6,8 @@ use async_trait::async_trait;
 
 use crate::batch::check_limits;
 use crate::error::render_key;
-use crate::{Batch, Durability, Keyspace, Operation, Result, Storage, StorageError};
+use crate::scan::page_bounds;
+use crate::{Batch, Durability, Keyspace, Operation, Order, Result, Storage, StorageError};
 
 type Entries = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -104,6 +105,30 @@ impl Storage for MemoryStore {
             .take_while(|(key, _)| key.starts_with(prefix))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect())
+    }
+
+    async fn scan_page(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let state = self.lock();
+        let keyspaces = state.as_ref().ok_or(StorageError::Closed)?;
+        let (Some(entries), Some(bounds)) = (
+            keyspaces.get(keyspace.name()),
+            page_bounds(prefix, after, order),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let range = entries.range::<Vec<u8>, _>(bounds);
+        let clone = |(key, value): (&Vec<u8>, &Vec<u8>)| (key.clone(), value.clone());
+        Ok(match order {
+            Order::Ascending => range.take(limit).map(clone).collect(),
+            Order::Descending => range.rev().take(limit).map(clone).collect(),
+        })
     }
 
     async fn commit(&self, batch: Batch, _durability: Durability) -> Result<()> {

@@ -10,7 +10,8 @@ use tokio::{
 
 use super::{Reply, Request, SOCKET};
 use crate::{
-    Error, Progress, Result, StoreStats, Waits, WorkflowInfo, WorkflowMetadata, WorkflowStatus,
+    Error, ListQuery, Progress, Result, StoreStats, Waits, WorkflowInfo, WorkflowMetadata,
+    WorkflowPage, WorkflowStatus, MAX_PAGE,
 };
 
 /// A connection to the engine of the running program that holds a store.
@@ -54,7 +55,27 @@ impl AdminClient {
     /// [`Error::Admin`] if no engine answers on the socket, or with the engine's own error
     /// if it refused the request.
     pub async fn list(&self, status: Option<WorkflowStatus>) -> Result<Vec<WorkflowInfo>> {
-        self.call(Request::List { status }, |_| {}).await
+        let mut query = ListQuery::new().limit(MAX_PAGE);
+        query.status = status;
+        let mut out = Vec::new();
+        loop {
+            let page = self.list_page(&query).await?;
+            out.extend(page.workflows);
+            match page.next {
+                Some(next) => query = query.after(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// One page of the workflows, as [`Engine::list_page`](crate::Engine::list_page).
+    ///
+    /// # Errors
+    ///
+    /// As [`list`](AdminClient::list).
+    pub async fn list_page(&self, query: &ListQuery) -> Result<WorkflowPage> {
+        let query = query.clone();
+        self.call(Request::ListPage { query }, |_| {}).await
     }
 
     /// A workflow's metadata, as [`Engine::metadata`](crate::Engine::metadata).

@@ -18,7 +18,7 @@ pub(crate) use server::AdminServer;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Progress, WorkflowStatus};
+use crate::{ListQuery, Progress};
 
 /// The name of the socket in a store folder.
 pub const SOCKET: &str = "admin.sock";
@@ -27,7 +27,7 @@ pub const SOCKET: &str = "admin.sock";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub(crate) enum Request {
-    List { status: Option<WorkflowStatus> },
+    ListPage { query: ListQuery },
     Show { id: String },
     Events { id: String },
     Stats,

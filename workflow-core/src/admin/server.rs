@@ -97,7 +97,7 @@ async fn handle(
         return Reply::Error("the engine is closed".to_string());
     };
     let answer: Result<serde_json::Value> = match request {
-        Request::List { status } => live.list(status).await.map(json),
+        Request::ListPage { query } => live.list_page(&query).await.map(json),
         Request::Show { id } => live.metadata(&id).await.map(json),
         Request::Events { id } => live.waits(&id).await.map(json),
         Request::Stats => live.stats().await.map(json),

@@ -9,7 +9,7 @@ use super::{state::put_record, submit::Reservation, Engine};
 use crate::{
     driver::{DriverEvent, Finish},
     id::validate_workflow_id,
-    records::{now_us, workflow_prefix, STEP_KEYSPACES, WORKFLOWS},
+    records::{created_key, now_us, workflow_prefix, CREATED, STEP_KEYSPACES, WORKFLOWS},
     Error, Result, TaskValue, WorkflowStatus,
 };
 
@@ -200,7 +200,7 @@ impl Engine {
             state.reserve(&id, 0, true);
         }
         let _reservation = Reservation { shared, id: &id };
-        shared.record(&id).await?;
+        let record = shared.record(&id).await?;
         let prefix = workflow_prefix(&id);
         let mut batch = Batch::new();
         for keyspace in STEP_KEYSPACES {
@@ -209,6 +209,7 @@ impl Engine {
             }
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
+        batch.delete(CREATED, created_key(record.created_us, &id));
         shared.objects.disown_all(&id, batch).await
     }
 
@@ -326,6 +327,36 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         drop(temp_dir);
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Returns the space of deleted workflows to the disk: writes out what the store buffers
+    /// in memory and merges its files without the deleted records.
+    ///
+    /// [`delete`](Engine::delete) removes records at once, but the embedded store frees their
+    /// bytes only when it merges its files, which it does by itself as it grows; call this
+    /// after deleting many workflows to get the space back now. Workflows keep running
+    /// meanwhile. On a store in memory it does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", one::bind()).await?;
+    /// engine.delete("w").await?;
+    /// engine.compact().await?;
+    /// assert_eq!(engine.stats().await?.workflows, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn compact(&self) -> Result<()> {
+        self.shared().store.compact().await?;
         Ok(())
     }
 }

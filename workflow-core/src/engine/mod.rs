@@ -5,6 +5,7 @@ mod builder;
 mod events;
 mod inspect;
 mod json;
+mod listing;
 mod manage;
 mod queries;
 mod state;
@@ -18,14 +19,16 @@ use std::{
 };
 
 pub use builder::EngineBuilder;
-use workflow_storage::{Batch, FjallStore, Storage, StorageError};
+use workflow_storage::{Batch, FjallStore, Order, Storage, StorageError};
 
 use crate::{
-    actor::ActorSpace,
+    actor::{records::parse_call_id, ActorSpace},
     admin::AdminServer,
     committer::Committer,
     object::ObjectSpace,
-    records::{decode, encode, WorkflowRecord, WORKFLOWS},
+    records::{
+        created_key, decode, encode, WorkflowRecord, CREATED, CREATED_INDEX_BUILT, META, WORKFLOWS,
+    },
     registry::Registry,
     wait::EventHub,
     Dag, Result, TaskValue, WorkflowHandle, WorkflowStatus,
@@ -326,26 +329,35 @@ impl Shared {
         let mut batch = Batch::new();
         let mut pending: Vec<(u64, String, u64)> = Vec::new();
         let mut next_seq = 0;
-        for (key, bytes) in self.store.scan_prefix(WORKFLOWS, &[]).await? {
-            let mut record: WorkflowRecord = match decode(WORKFLOWS, &key, &bytes) {
-                Ok(record) => record,
-                Err(error) => {
-                    tracing::warn!(%error, "skipping a workflow record that cannot be decoded");
-                    continue;
-                }
-            };
-            next_seq = next_seq.max(record.queue_seq + 1);
-            match record.status {
-                WorkflowStatus::Running => {
-                    record.status = WorkflowStatus::Resumable;
-                    batch.put(WORKFLOWS, key, encode(&record)?);
-                }
-                WorkflowStatus::Pending => {
-                    let id = String::from_utf8_lossy(&key).into_owned();
-                    pending.push((record.queue_seq, id, record.dag_hash));
-                }
-                _ => {}
+        let index_built = self.store.get(META, CREATED_INDEX_BUILT).await?.is_some();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            // Page by page, so opening a large store never holds every head record at once.
+            let page = self
+                .store
+                .scan_page(WORKFLOWS, &[], after.as_deref(), Order::Ascending, 1024)
+                .await?;
+            let last_page = page.len() < 1024;
+            for (key, bytes) in page {
+                let record: WorkflowRecord = match decode(WORKFLOWS, &key, &bytes) {
+                    Ok(record) => record,
+                    Err(error) => {
+                        tracing::warn!(%error, "skipping a workflow record that cannot be decoded");
+                        after = Some(key);
+                        continue;
+                    }
+                };
+                next_seq = next_seq.max(record.queue_seq + 1);
+                let id = String::from_utf8_lossy(&key).into_owned();
+                recover_one(id, record, index_built, &mut batch, &mut pending)?;
+                after = Some(key);
             }
+            if last_page {
+                break;
+            }
+        }
+        if !index_built {
+            batch.put(META, CREATED_INDEX_BUILT, []);
         }
         if !batch.is_empty() {
             self.committer
@@ -364,4 +376,28 @@ impl Shared {
         self.pump();
         Ok(())
     }
+}
+
+/// What opening the store does for one stored workflow: one left `Running` becomes
+/// `Resumable`, a `Pending` one is queued again, and a store older than the creation index
+/// gets its entry.
+fn recover_one(
+    id: String,
+    mut record: WorkflowRecord,
+    index_built: bool,
+    batch: &mut Batch,
+    pending: &mut Vec<(u64, String, u64)>,
+) -> Result<()> {
+    if !index_built && parse_call_id(&id).is_none() {
+        batch.put(CREATED, created_key(record.created_us, &id), []);
+    }
+    match record.status {
+        WorkflowStatus::Running => {
+            record.status = WorkflowStatus::Resumable;
+            batch.put(WORKFLOWS, id.into_bytes(), encode(&record)?);
+        }
+        WorkflowStatus::Pending => pending.push((record.queue_seq, id, record.dag_hash)),
+        _ => {}
+    }
+    Ok(())
 }

@@ -8,51 +8,15 @@ use super::{
     Shared,
 };
 use crate::{
-    actor::records::parse_call_id,
     driver::{append_output, Finish, Output},
     launch::{read_record, StepResult},
-    metadata::WorkflowInfo,
     records::{
-        decode, step_key, step_of_key, system_time, workflow_prefix, ResultRecord, StepOutcome,
-        StepRecord, WorkflowRecord, RESULTS, STEPS, WORKFLOWS,
+        decode, step_key, step_of_key, workflow_prefix, ResultRecord, StepOutcome, StepRecord,
+        WorkflowRecord, RESULTS, STEPS,
     },
     Error, Result, WorkflowStatus,
 };
 impl Shared {
-    /// The stored workflows with status `filter` (all if `None`), actor calls only if
-    /// `calls`.
-    pub(crate) async fn list_all(
-        &self,
-        filter: Option<WorkflowStatus>,
-        calls: bool,
-    ) -> Result<Vec<WorkflowInfo>> {
-        let shared = self;
-        let mut out = Vec::new();
-        for (key, bytes) in shared.store.scan_prefix(WORKFLOWS, &[]).await? {
-            let record: WorkflowRecord = match decode(WORKFLOWS, &key, &bytes) {
-                Ok(record) => record,
-                Err(error) => {
-                    tracing::warn!(%error, "listing skips a workflow record that cannot be decoded");
-                    continue;
-                }
-            };
-            let id = String::from_utf8_lossy(&key).into_owned();
-            if !calls && parse_call_id(&id).is_some() {
-                continue;
-            }
-            let status = shared.active_status(&id).unwrap_or(stored_status(&record));
-            if filter.is_none_or(|wanted| wanted == status) {
-                out.push(WorkflowInfo {
-                    id,
-                    status,
-                    start_time: record.start_us.map(system_time),
-                    end_time: record.end_us.map(system_time),
-                });
-            }
-        }
-        Ok(out)
-    }
-
     pub(crate) fn active_status(&self, id: &str) -> Option<WorkflowStatus> {
         self.lock().active.get(id).and_then(|active| active.status)
     }
