@@ -2,7 +2,12 @@
 
 use std::marker::PhantomData;
 
-use crate::{Engine, Progress, Result, TaskValue};
+use tokio::sync::watch;
+
+use crate::{driver::Finish, Engine, Progress, Result, TaskValue};
+
+/// How the run this handle started ended, once it has.
+pub(crate) type FinishWatch = watch::Receiver<Option<Finish>>;
 
 /// A workflow started with [`Engine::spawn`]; its output can be awaited.
 ///
@@ -23,6 +28,9 @@ use crate::{Engine, Progress, Result, TaskValue};
 pub struct WorkflowHandle<T> {
     engine: Engine,
     id: String,
+    /// The run started with the handle: a run that broke (its store failed) is reported
+    /// with its cause even when it ended before the output was asked for.
+    finish: Option<FinishWatch>,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -31,6 +39,7 @@ impl<T> Clone for WorkflowHandle<T> {
         WorkflowHandle {
             engine: self.engine.clone(),
             id: self.id.clone(),
+            finish: self.finish.clone(),
             _output: PhantomData,
         }
     }
@@ -49,8 +58,15 @@ impl<T: TaskValue> WorkflowHandle<T> {
         WorkflowHandle {
             engine,
             id,
+            finish: None,
             _output: PhantomData,
         }
+    }
+
+    /// A handle that reports how the run `finish` watches ended, if it broke.
+    pub(crate) fn watching(mut self, finish: Option<FinishWatch>) -> Self {
+        self.finish = finish;
+        self
     }
 
     /// The workflow id.
@@ -82,6 +98,18 @@ impl<T: TaskValue> WorkflowHandle<T> {
 
     /// Waits for the workflow and returns its output, as [`Engine::output`] does.
     pub async fn output(&self) -> Result<T> {
+        if let Some(mut finish) = self.finish.clone() {
+            let broken = match finish.wait_for(Option::is_some).await {
+                Ok(finished) => match &*finished {
+                    Some(Finish::Broken(error)) => Some(error.clone()),
+                    _ => None,
+                },
+                Err(_) => None,
+            };
+            if let Some(error) = broken {
+                return Err(error);
+            }
+        }
         self.engine.output(&self.id).await
     }
 }

@@ -39,8 +39,11 @@ impl Engine {
     /// # }
     /// ```
     pub async fn resume<T: TaskValue>(&self, id: &str) -> Result<T> {
-        self.shared().resume_stored(id).await?;
-        self.output(id).await
+        let finish = self.shared().resume_watching(id).await?;
+        crate::WorkflowHandle::new(self.clone(), id.to_string())
+            .watching(finish)
+            .output()
+            .await
     }
 
     /// Resumes every `Resumable` workflow in the background; returns their ids.

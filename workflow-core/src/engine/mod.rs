@@ -317,8 +317,8 @@ impl Engine {
         dag: &Dag<T>,
         metadata: Option<serde_json::Value>,
     ) -> Result<WorkflowHandle<T>> {
-        self.shared().submit(id, dag, metadata).await?;
-        Ok(WorkflowHandle::new(self.clone(), id.to_string()))
+        let finish = self.shared().submit(id, dag, metadata).await?;
+        Ok(WorkflowHandle::new(self.clone(), id.to_string()).watching(finish))
     }
 }
 

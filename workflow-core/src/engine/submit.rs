@@ -6,6 +6,7 @@ use super::Shared;
 use crate::{
     actor::records::parse_call_id,
     driver::Finish,
+    handle::FinishWatch,
     id::{validate_user_id, validate_workflow_id},
     launch::{read_record, Launch},
     lower::lower,
@@ -21,7 +22,7 @@ impl Shared {
         id: &str,
         dag: &Dag<T>,
         metadata: Option<serde_json::Value>,
-    ) -> Result<()> {
+    ) -> Result<Option<FinishWatch>> {
         validate_user_id(id)?;
         let plan = lower(dag)?;
         let id: Arc<str> = id.into();
@@ -49,7 +50,7 @@ impl Shared {
             if !same {
                 return Err(Error::AlreadyExists { id: id.to_string() });
             }
-            return self.wait_stored(&id).await;
+            return self.wait_stored(&id).await.map(|()| None);
         }
         let guard = Reservation {
             shared: self,
@@ -61,7 +62,7 @@ impl Shared {
                 return guard.fail(Error::AlreadyExists { id: id.to_string() })
             }
             // Successful, failed and canceled workflows are answered from the store.
-            Ok(Some(record)) if record.status.is_finished() => return Ok(()),
+            Ok(Some(record)) if record.status.is_finished() => return Ok(None),
             Ok(Some(record)) => {
                 self.lock().mark_stored(&id);
                 match Launch::load(&*self.store, self.registry, id.clone(), record).await {
@@ -91,6 +92,12 @@ impl Shared {
     /// Resumes a stored workflow that is not active here; returns once it is running or
     /// queued, or at once if it is finished or active.
     pub(crate) async fn resume_stored(self: &Arc<Self>, id: &str) -> Result<()> {
+        self.resume_watching(id).await.map(drop)
+    }
+
+    /// As [`resume_stored`](Shared::resume_stored), and returns how the run it started
+    /// ends, if it started one.
+    pub(crate) async fn resume_watching(self: &Arc<Self>, id: &str) -> Result<Option<FinishWatch>> {
         validate_workflow_id(id)?;
         if let Some((actor, _)) = parse_call_id(id) {
             // The calls of the actor queued before this one are known, and resumed, first.
@@ -105,7 +112,7 @@ impl Shared {
             state.reserve(&id, 0, true)
         };
         if !reserved {
-            return Ok(());
+            return Ok(None);
         }
         let guard = Reservation {
             shared: self,
@@ -122,7 +129,7 @@ impl Shared {
             Err(error) => return guard.fail(error),
         };
         match record.status {
-            WorkflowStatus::Successful => return Ok(()),
+            WorkflowStatus::Successful => return Ok(None),
             WorkflowStatus::Canceled => return guard.fail(Error::Canceled { id: id.to_string() }),
             // A failed actor call is final: the calls behind it went on.
             WorkflowStatus::Failed if parse_call_id(&id).is_some() => {
@@ -157,16 +164,19 @@ impl Reservation<'_> {
         Err(error)
     }
 
-    /// Starts or queues the workflow, and waits until its records are durable.
-    async fn launch(self, launch: Launch) -> Result<()> {
+    /// Starts or queues the workflow, and waits until its records are durable. Returns how
+    /// its run ends.
+    async fn launch(self, launch: Launch) -> Result<Option<FinishWatch>> {
         let (shared, id) = (self.shared, self.id);
         // Taken before it starts: a run that ends at once is not missed.
         let watches = shared.lock().watches(id);
+        let finish = watches.as_ref().map(|(_, finish)| finish.clone());
         if let Err(error) = shared.start_or_queue(launch) {
             return self.fail(error);
         }
         std::mem::forget(self);
-        super::state::wait_watched(watches).await
+        super::state::wait_watched(watches).await?;
+        Ok(finish)
     }
 }
 
