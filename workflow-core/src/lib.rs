@@ -16,6 +16,8 @@ mod driver;
 mod engine;
 mod error;
 mod flow;
+#[doc(hidden)]
+pub mod fuzz_support;
 mod handle;
 mod id;
 mod launch;

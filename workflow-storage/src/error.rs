@@ -80,6 +80,28 @@ pub enum StorageError {
         reason: String,
     },
 
+    /// A file of the store is damaged: a journal entry or a table block fails its checksum
+    /// or cannot be parsed. Reads that do not touch the damaged part still work.
+    ///
+    /// A journal whose last write was cut short by a crash is not damaged: the store drops
+    /// that incomplete write when it opens, as if the crash came just before it. Damage
+    /// before the end of a journal, or in a table, is what this error reports: the store
+    /// refuses to skip it, because skipping one write would break the atomicity of the ones
+    /// around it.
+    #[error(
+        "the store at `{}` is damaged: {what} {reason}; restore the folder from a backup,          or delete the store and start the workflows again",
+        path.display()
+    )]
+    Damaged {
+        /// The damaged file, or the store's folder when the file is not known.
+        path: PathBuf,
+        /// Which part is damaged, such as "the journal file `0.jnl`" or "a table of
+        /// keyspace `results`".
+        what: String,
+        /// What is wrong, as the storage engine found it.
+        reason: String,
+    },
+
     /// A value cannot be encoded, for example because it uses a serde feature the record
     /// format does not support (such as `#[serde(flatten)]` or untagged enums).
     #[error("a value cannot be encoded: {reason}; change its type so it serializes as a plain structure")]

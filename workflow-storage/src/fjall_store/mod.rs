@@ -7,6 +7,12 @@ use fjall::{KeyspaceCreateOptions, PersistMode};
 
 use crate::batch::check_limits;
 use crate::error::render_key;
+mod disk;
+mod errors;
+
+use disk::allocated_bytes;
+use errors::{map_error, map_error_in, panicked_on_open};
+
 use crate::scan::page_bounds;
 use crate::{
     Batch, Durability, Expectation, Keyspace, Operation, Order, Result, Storage, StorageError,
@@ -121,9 +127,14 @@ impl FjallStore {
             Err(error) => return Err(io_error(error)),
         }
         std::fs::create_dir_all(path).map_err(io_error)?;
-        let db = fjall::Database::builder(path)
-            .open()
-            .map_err(|error| map_error(path, error))?;
+        // fjall may panic on some damaged journals instead of returning an error.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fjall::Database::builder(path).open()
+        }));
+        let db = match opened {
+            Ok(opened) => opened.map_err(|error| map_error(path, error))?,
+            Err(panic) => return Err(panicked_on_open(path, panic.as_ref())),
+        };
         tracing::debug!(path = %path.display(), "opened fjall store");
         Ok(Self {
             shared: Arc::new(Shared {
@@ -160,7 +171,7 @@ impl Storage for FjallStore {
             };
             let value = handle
                 .get(key)
-                .map_err(|e| map_error(&self.shared.path, e))?;
+                .map_err(|e| map_error_in(&self.shared.path, Some(keyspace), e))?;
             Ok(value.map(|value| value.to_vec()))
         })
     }
@@ -179,7 +190,7 @@ impl Storage for FjallStore {
                 .map(|guard| {
                     let (key, value) = guard
                         .into_inner()
-                        .map_err(|e| map_error(&self.shared.path, e))?;
+                        .map_err(|e| map_error_in(&self.shared.path, Some(keyspace), e))?;
                     Ok((key.to_vec(), value.to_vec()))
                 })
                 .collect()
@@ -205,7 +216,7 @@ impl Storage for FjallStore {
             let read = |guard: fjall::Guard| {
                 let (key, value) = guard
                     .into_inner()
-                    .map_err(|e| map_error(&self.shared.path, e))?;
+                    .map_err(|e| map_error_in(&self.shared.path, Some(keyspace), e))?;
                 Ok((key.to_vec(), value.to_vec()))
             };
             match order {
@@ -450,58 +461,6 @@ fn last_writes(operations: &[Operation]) -> Vec<bool> {
         .collect();
     keep.reverse();
     keep
-}
-
-/// The bytes allocated on disk to the files under `folder`.
-fn allocated_bytes(folder: &Path) -> std::io::Result<u64> {
-    let mut total = 0;
-    let mut folders = vec![folder.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder)? {
-            let entry = entry?;
-            let metadata = match entry.metadata() {
-                Ok(metadata) => metadata,
-                // Removed by a compaction while the folder was read.
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(error),
-            };
-            if metadata.is_dir() {
-                folders.push(entry.path());
-            } else {
-                total += allocated(&metadata);
-            }
-        }
-    }
-    Ok(total)
-}
-
-#[cfg(unix)]
-fn allocated(metadata: &std::fs::Metadata) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    metadata.blocks() * 512
-}
-
-#[cfg(not(unix))]
-fn allocated(metadata: &std::fs::Metadata) -> u64 {
-    metadata.len()
-}
-
-fn map_error(path: &Path, error: fjall::Error) -> StorageError {
-    match error {
-        fjall::Error::Locked => StorageError::Locked {
-            path: path.to_path_buf(),
-        },
-        fjall::Error::Io(source) | fjall::Error::Storage(fjall::LsmError::Io(source)) => {
-            StorageError::Io {
-                path: Some(path.to_path_buf()),
-                source,
-            }
-        }
-        // fjall's Display only wraps its Debug output.
-        other => StorageError::Backend {
-            message: format!("{other:?}"),
-        },
-    }
 }
 
 #[cfg(test)]
