@@ -167,3 +167,58 @@ async fn drain_of_an_idle_engine_closes_it() -> workflow::Result<()> {
     assert_eq!(engine.output::<i64>("done").await?, 2);
     Ok(())
 }
+
+#[task]
+fn first_link(key: String) -> i64 {
+    log(format!("{key}:first"));
+    1
+}
+
+#[task]
+fn second_link(key: String, previous: i64) -> i64 {
+    log(format!(
+        "{key}:second attempt {}",
+        workflow::context().attempt()
+    ));
+    previous + 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_while_a_start_is_being_written_gives_its_attempt_back() -> workflow::Result<()> {
+    use std::sync::Arc;
+    use support::stores::Slow;
+    use workflow::storage::MemoryStore;
+
+    let inner = Arc::new(MemoryStore::new());
+    let slow = Slow::new(Arc::clone(&inner), Duration::from_millis(300));
+    let engine = Engine::builder().storage(slow).build().await?;
+    let key = "start-in-flight";
+    let dag = || second_link::bind(key.to_string(), first_link::bind(key.to_string()));
+    engine.spawn(key, dag()).await?;
+    // The first link ran; its checkpoint and the start of the second are being written.
+    wait_logged(&format!("{key}:first"), 1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    engine.close().await?;
+
+    let engine = Engine::builder()
+        .storage(Slow::new(inner, Duration::ZERO))
+        .build()
+        .await?;
+    let meta = engine.metadata(key).await?;
+    let second = meta
+        .tasks
+        .iter()
+        .find(|task| task.task_id == "second_link")
+        .expect("the second link");
+    assert_eq!(
+        second.attempts, 0,
+        "the attempt that never ran is not counted"
+    );
+    assert_eq!(engine.resume::<i64>(key).await?, 2);
+    assert_eq!(
+        logged(&format!("{key}:second")),
+        [format!("{key}:second attempt 1")]
+    );
+    assert_eq!(logged(&format!("{key}:first")).len(), 1);
+    engine.close().await
+}

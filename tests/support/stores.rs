@@ -172,3 +172,36 @@ impl<S: Storage> Storage for Faulty<S> {
         self.inner.close().await
     }
 }
+
+/// Forwards everything to `inner`, taking `delay` for each commit (a slow disk), and
+/// leaves `inner` open on `close`, so another engine can be built on it.
+pub struct Slow<S> {
+    inner: Arc<S>,
+    delay: std::time::Duration,
+}
+
+impl<S: Storage> Slow<S> {
+    pub fn new(inner: Arc<S>, delay: std::time::Duration) -> Self {
+        Slow { inner, delay }
+    }
+}
+
+#[workflow::async_trait]
+impl<S: Storage> Storage for Slow<S> {
+    async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.inner.get(keyspace, key).await
+    }
+
+    async fn scan_prefix(&self, keyspace: Keyspace, prefix: &[u8]) -> Result<Entries> {
+        self.inner.scan_prefix(keyspace, prefix).await
+    }
+
+    async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.commit(batch, durability).await
+    }
+
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -184,6 +184,8 @@ pub(crate) struct Driver {
     draining: bool,
     /// Told once a drain finds no step that works running.
     drained: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// Steps whose attempt is counted by a commit still in flight, not yet running.
+    starting: std::collections::HashSet<u32>,
 }
 
 impl Driver {
@@ -270,6 +272,7 @@ impl Driver {
             published: Progress::default(),
             draining: false,
             drained: Vec::new(),
+            starting: Default::default(),
         })
     }
 
@@ -337,11 +340,15 @@ impl Driver {
                 }
                 match after {
                     AfterCommit::Stop(finish) => Ok(Some(finish)),
-                    AfterCommit::Start(steps) if !self.stopping => {
-                        self.start_steps(steps)?;
+                    AfterCommit::Start(steps) => {
+                        for step in &steps {
+                            self.starting.remove(step);
+                        }
+                        if !self.stopping {
+                            self.start_steps(steps)?;
+                        }
                         Ok(None)
                     }
-                    AfterCommit::Start(_) => Ok(None),
                 }
             }
             DriverEvent::RetryDue(step) if !self.stopping => {

@@ -40,16 +40,19 @@ impl Driver {
     }
 
     /// Stops every step and leaves the workflow `Resumable`. An attempt stopped this way does
-    /// not count against its retries; its first start stays (a sleep's deadline is counted
-    /// from it).
+    /// not count against its retries, nor does one whose start was still being written (its
+    /// record is overwritten by this later commit); its first start stays (a sleep's
+    /// deadline is counted from it).
     pub(super) fn shut_down(&mut self) -> Result<()> {
         let mut batch = Batch::new();
         let parked = self.slot.parked.iter().copied();
+        let starting = self.starting.drain();
         let started: Vec<u32> = self
             .running_steps
             .values()
             .map(|&(step, _)| step)
             .chain(parked)
+            .chain(starting)
             .collect();
         for step in started {
             let s = step as usize;

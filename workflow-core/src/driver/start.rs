@@ -92,6 +92,7 @@ impl Driver {
             self.index_timer(step, &mut batch)?;
             start.push(step);
         }
+        self.starting.extend(&start);
         self.submit(batch, AfterCommit::Start(start));
         for step in exhausted {
             if self.stopping {
