@@ -240,7 +240,6 @@ pub(crate) async fn execute(
     Ok(())
 }
 
-/// Newest first; never started (pending) ones on top.
 /// A progress bar on a terminal, unless JSON is asked for.
 fn progress_bar(json: bool) -> Option<ProgressBar> {
     (!json && std::io::stderr().is_terminal()).then(|| {

@@ -196,6 +196,19 @@ impl<S: Storage> Storage for Slow<S> {
         self.inner.scan_prefix(keyspace, prefix).await
     }
 
+    async fn scan_page(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Entries> {
+        self.inner
+            .scan_page(keyspace, prefix, after, order, limit)
+            .await
+    }
+
     async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
         tokio::time::sleep(self.delay).await;
         self.inner.commit(batch, durability).await

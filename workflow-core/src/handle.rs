@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use tokio::sync::watch;
 
-use crate::{driver::Finish, Engine, Progress, Result, TaskValue};
+use crate::{driver::Finish, Engine, Progress, Result, TaskValue, WorkflowStatus};
 
 /// How the run this handle started ended, once it has.
 pub(crate) type FinishWatch = watch::Receiver<Option<Finish>>;
@@ -106,8 +106,12 @@ impl<T: TaskValue> WorkflowHandle<T> {
                 },
                 Err(_) => None,
             };
+            // Reported while the workflow is still left as that run left it: a later run
+            // (a resume) answers for itself.
             if let Some(error) = broken {
-                return Err(error);
+                if self.engine.status(&self.id).await? == WorkflowStatus::Resumable {
+                    return Err(error);
+                }
             }
         }
         self.engine.output(&self.id).await

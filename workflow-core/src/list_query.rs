@@ -172,8 +172,9 @@ impl Default for ListQuery {
 pub struct WorkflowPage {
     /// The workflows of the page, in the query's order.
     pub workflows: Vec<WorkflowInfo>,
-    /// The cursor of the next page ([`ListQuery::after`]), or `None` if this page is the
-    /// last. A page may hold fewer workflows than asked and still have a next one, when a
-    /// filter skipped many stored workflows.
+    /// The cursor of the next page ([`ListQuery::after`]), or `None` if no workflow is
+    /// stored beyond this page. A page may hold fewer workflows than asked and still have a
+    /// next one, when a filter skipped many stored workflows; and the page after a cursor
+    /// may be empty, when the workflows beyond it do not match the filter.
     pub next: Option<String>,
 }

@@ -89,7 +89,8 @@ pub enum StorageError {
     /// refuses to skip it, because skipping one write would break the atomicity of the ones
     /// around it.
     #[error(
-        "the store at `{}` is damaged: {what} {reason}; restore the folder from a backup,          or delete the store and start the workflows again",
+        "the store at `{}` is damaged: {what} {reason}; restore the folder from a backup, \
+         or delete the store and start the workflows again",
         path.display()
     )]
     Damaged {

@@ -53,8 +53,9 @@ pub trait Storage: Send + Sync + 'static {
     ///
     /// Pass the last key of a page as `after` to read the next one: the store holds no more
     /// than one page in memory however many entries the prefix has. The default
-    /// implementation reads the whole prefix and cuts the page from it; the stores of this
-    /// crate read only the page.
+    /// implementation reads the whole prefix and cuts the page from it, which is correct but
+    /// costs the whole prefix per page: a backend meant for large stores implements it (the
+    /// stores of this crate read only the page).
     ///
     /// # Examples
     ///

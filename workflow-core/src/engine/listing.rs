@@ -118,17 +118,19 @@ impl Shared {
                 .scan_page(source.keyspace(), prefix, after.as_deref(), order, CHUNK)
                 .await?;
             let exhausted = chunk.len() < CHUNK;
-            for (key, value) in chunk {
+            let len = chunk.len();
+            for (at, (key, value)) in chunk.into_iter().enumerate() {
                 scanned += 1;
                 if let Some(info) = self.listed(source, &key, &value, query, calls).await? {
                     workflows.push(info);
                 }
-                let full = workflows.len() == limit || scanned == MAX_SCANNED;
-                after = Some(key);
-                if full {
-                    let next = after.as_deref().map(|key| encode_cursor(source, key));
+                if workflows.len() == limit || scanned == MAX_SCANNED {
+                    // No cursor when nothing is stored beyond this entry.
+                    let more = at + 1 < len || !exhausted;
+                    let next = more.then(|| encode_cursor(source, &key));
                     return Ok(WorkflowPage { workflows, next });
                 }
+                after = Some(key);
             }
             if exhausted {
                 return Ok(WorkflowPage {

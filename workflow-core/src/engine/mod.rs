@@ -343,13 +343,17 @@ impl Shared {
                     Ok(record) => record,
                     Err(error) => {
                         tracing::warn!(%error, "skipping a workflow record that cannot be decoded");
+                        if !index_built {
+                            // Listed (as the oldest), so listings name it too.
+                            let id = String::from_utf8_lossy(&key);
+                            batch.put(CREATED, created_key(0, &id), []);
+                        }
                         after = Some(key);
                         continue;
                     }
                 };
                 next_seq = next_seq.max(record.queue_seq + 1);
-                let id = String::from_utf8_lossy(&key).into_owned();
-                recover_one(id, record, index_built, &mut batch, &mut pending)?;
+                recover_one(&key, record, index_built, &mut batch, &mut pending)?;
                 after = Some(key);
             }
             if last_page {
@@ -382,21 +386,24 @@ impl Shared {
 /// `Resumable`, a `Pending` one is queued again, and a store older than the creation index
 /// gets its entry.
 fn recover_one(
-    id: String,
+    key: &[u8],
     mut record: WorkflowRecord,
     index_built: bool,
     batch: &mut Batch,
     pending: &mut Vec<(u64, String, u64)>,
 ) -> Result<()> {
+    let id = String::from_utf8_lossy(key);
     if !index_built && parse_call_id(&id).is_none() {
         batch.put(CREATED, created_key(record.created_us, &id), []);
     }
     match record.status {
         WorkflowStatus::Running => {
             record.status = WorkflowStatus::Resumable;
-            batch.put(WORKFLOWS, id.into_bytes(), encode(&record)?);
+            batch.put(WORKFLOWS, key.to_vec(), encode(&record)?);
         }
-        WorkflowStatus::Pending => pending.push((record.queue_seq, id, record.dag_hash)),
+        WorkflowStatus::Pending => {
+            pending.push((record.queue_seq, id.into_owned(), record.dag_hash))
+        }
         _ => {}
     }
     Ok(())

@@ -92,6 +92,8 @@ impl FjallStore {
     ///   another `FjallStore` of this process);
     /// - [`StorageError::Io`] if `path` exists but is not a folder, or cannot be created
     ///   or read;
+    /// - [`StorageError::Damaged`] if a journal file holds a damaged write before its end
+    ///   (a write cut short at the end is dropped instead, as a crash before it);
     /// - [`StorageError::Backend`] if the folder holds no valid store, for example one
     ///   written by an incompatible fjall version.
     ///
