@@ -109,9 +109,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The store failed.
-    #[error("storage failed")]
-    Storage(#[source] Arc<StorageError>),
+    /// The store failed; the message is the store's, which says what to do.
+    #[error(transparent)]
+    Storage(Arc<StorageError>),
     /// A value could not be encoded, decoded, or was read as another type.
     #[error("{message}")]
     Codec {
