@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod crash;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod stores;
 
 use std::{

@@ -288,6 +288,21 @@ impl Batch {
 
 /// Refuses keys and values the embedded backend cannot hold, so every store rejects the
 /// same batches (and the backend never sees input it would panic on).
+/// For each operation, whether it is the last one of the batch on its keyspace and key.
+pub(crate) fn last_writes(operations: &[Operation]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::with_capacity(operations.len());
+    let mut keep: Vec<bool> = operations
+        .iter()
+        .rev()
+        .map(|operation| {
+            let (keyspace, key) = operation.target();
+            seen.insert((keyspace.name(), key))
+        })
+        .collect();
+    keep.reverse();
+    keep
+}
+
 pub(crate) fn check_limits(operations: &[Operation]) -> Result<()> {
     for operation in operations {
         let (keyspace, key) = operation.target();
@@ -321,6 +336,16 @@ pub(crate) fn check_limits(operations: &[Operation]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_writes_keeps_the_final_operation_per_key() {
+        let mut batch = Batch::new();
+        batch.put(KS, "a", "1");
+        batch.put(Keyspace::new("other"), "a", "1");
+        batch.delete(KS, "a");
+        batch.put(KS, "b", "2");
+        assert_eq!(last_writes(batch.operations()), [false, true, true, true]);
+    }
 
     const KS: Keyspace = Keyspace::new("ks");
 

@@ -103,6 +103,40 @@ pub enum StorageError {
         reason: String,
     },
 
+    /// The database server cannot be reached, or the connection to it was lost. Once it is
+    /// back, open the store again: nothing committed is lost.
+    #[error(
+        "cannot reach the database at `{target}`: {reason}; check the URL and that the \
+         server is running and accepts connections"
+    )]
+    Unreachable {
+        /// The server and database, without credentials.
+        target: String,
+        /// What failed.
+        reason: String,
+    },
+
+    /// The store's tables were made by a newer build of `workflow`.
+    #[error(
+        "schema `{schema}` holds store version {found}, newer than this build supports \
+         ({supported}); upgrade workflow, or use another schema"
+    )]
+    NewerSchema {
+        /// The database schema of the store.
+        schema: String,
+        /// The version found.
+        found: u32,
+        /// The newest version this build knows.
+        supported: u32,
+    },
+
+    /// The store's configuration is not valid: a malformed URL or schema name.
+    #[error("invalid store configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong, and what is expected.
+        reason: String,
+    },
+
     /// A value cannot be encoded, for example because it uses a serde feature the record
     /// format does not support (such as `#[serde(flatten)]` or untagged enums).
     #[error("a value cannot be encoded: {reason}; change its type so it serializes as a plain structure")]

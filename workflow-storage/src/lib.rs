@@ -13,6 +13,8 @@ mod fjall_store;
 mod key;
 mod keyspace;
 mod memory_store;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod record;
 mod scan;
 mod storage;
@@ -24,6 +26,8 @@ pub use fjall_store::FjallStore;
 pub use key::{KeyBuilder, KeyReader};
 pub use keyspace::Keyspace;
 pub use memory_store::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 pub use record::{decode_record, encode_record, FORMAT_VERSION};
 pub use scan::Order;
 pub use storage::Storage;

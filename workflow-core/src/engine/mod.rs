@@ -168,6 +168,15 @@ impl Engine {
 
     pub(crate) async fn start(settings: EngineBuilder) -> Result<Engine> {
         let registry = Registry::global();
+        #[cfg(feature = "postgres")]
+        let settings = {
+            let mut settings = settings;
+            if let Some((url, schema)) = settings.postgres.take() {
+                let store = workflow_storage::PgStore::connect(&url, &schema).await?;
+                settings.storage = Some(Arc::new(store));
+            }
+            settings
+        };
         let (store, path, temp_dir) = match (settings.storage.clone(), settings.path.clone()) {
             (Some(store), path) => (store, path, None),
             (None, path) => {

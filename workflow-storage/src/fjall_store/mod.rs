@@ -1,11 +1,11 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use fjall::{KeyspaceCreateOptions, PersistMode};
 
-use crate::batch::check_limits;
+use crate::batch::{check_limits, last_writes};
 use crate::error::render_key;
 mod disk;
 mod errors;
@@ -450,36 +450,9 @@ impl Open {
     }
 }
 
-/// For each operation, whether it is the last one of the batch on its keyspace and key.
-fn last_writes(operations: &[Operation]) -> Vec<bool> {
-    let mut seen = HashSet::with_capacity(operations.len());
-    let mut keep: Vec<bool> = operations
-        .iter()
-        .rev()
-        .map(|operation| {
-            let (keyspace, key) = operation.target();
-            seen.insert((keyspace.name(), key))
-        })
-        .collect();
-    keep.reverse();
-    keep
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const KS: Keyspace = Keyspace::new("ks");
-
-    #[test]
-    fn last_writes_keeps_the_final_operation_per_key() {
-        let mut batch = Batch::new();
-        batch.put(KS, "a", "1");
-        batch.put(Keyspace::new("other"), "a", "1");
-        batch.delete(KS, "a");
-        batch.put(KS, "b", "2");
-        assert_eq!(last_writes(batch.operations()), [false, true, true, true]);
-    }
 
     #[test]
     fn fjall_errors_map_to_storage_errors() {

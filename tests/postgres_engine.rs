@@ -1,0 +1,226 @@
+//! The engine on the PostgreSQL store (feature `postgres`), against the machine's server:
+//! DAGs, continuations, objects, sleeps, external events, actors, management calls and
+//! paged listing; a crash (SIGKILL of a child process) resumed in a new process; and the
+//! schema's lock. Each test works in a schema of its own, dropped afterwards.
+
+mod support;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use support::{
+    crash::{hang_in_child, is_child, record_run, run_counts, Scenario, RUNS, STORE},
+    postgres::Schema,
+};
+use workflow::prelude::*;
+
+#[task]
+fn one() -> i64 {
+    1
+}
+
+#[task]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+#[task]
+fn fib(n: u64) -> Flow<u64> {
+    if n <= 1 {
+        return Flow::Done(n);
+    }
+    workflow::continuation(plus::bind(fib::bind(n - 1), fib::bind(n - 2)))
+}
+
+#[task]
+fn plus(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+#[task]
+fn words() -> Vec<ObjectRef<String>> {
+    vec![
+        workflow::put("hello".to_string()),
+        workflow::put("world".to_string()),
+    ]
+}
+
+#[task]
+async fn concat(words: Vec<ObjectRef<String>>) -> workflow::Result<String> {
+    let mut parts = Vec::new();
+    for word in &words {
+        parts.push(word.get().await?.to_string());
+    }
+    Ok(parts.join(" "))
+}
+
+#[task]
+fn gather(slept: (), approved: bool) -> bool {
+    let () = slept;
+    approved
+}
+
+#[derive(Serialize, Deserialize)]
+struct Counter {
+    count: u64,
+}
+
+#[virtual_actor]
+impl Counter {
+    fn new() -> Self {
+        Counter { count: 0 }
+    }
+    fn incr(&mut self) -> u64 {
+        self.count += 1;
+        self.count
+    }
+    fn value(&self) -> u64 {
+        self.count
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_works_on_postgres() -> workflow::Result<()> {
+    let schema = Schema::new("engine");
+    let engine = schema.builder().build().await?;
+
+    assert_eq!(engine.run("basic", add::bind(100, one::bind())).await?, 101);
+    assert_eq!(engine.run("fib", fib::bind(12)).await?, 144);
+    assert_eq!(
+        engine.run("objects", concat::bind(words::bind())).await?,
+        "hello world"
+    );
+    let events = engine
+        .spawn(
+            "events",
+            gather::bind(
+                workflow::sleep(Duration::from_millis(20)),
+                workflow::wait_for_event(ExternalEvent::<bool>::new("approval")),
+            ),
+        )
+        .await?;
+    engine.send_event("events", "approval", &true).await?;
+    assert!(events.output().await?);
+
+    let counter = Counter::get_or_create(&engine, "counter").await?;
+    assert_eq!(counter.incr().run().await?, 1);
+    assert_eq!(counter.incr().run().await?, 2);
+
+    // Management calls.
+    assert_eq!(engine.status("basic").await?, WorkflowStatus::Successful);
+    assert_eq!(engine.task_output::<i64>("basic", "one").await?, 1);
+    let listed: Vec<String> = engine.list(None).await?.into_iter().map(|w| w.id).collect();
+    assert_eq!(listed, ["basic", "events", "fib", "objects"]);
+    let newest = engine
+        .list_page(&ListQuery::new().newest_first().limit(2))
+        .await?;
+    let ids: Vec<&str> = newest.workflows.iter().map(|w| w.id.as_str()).collect();
+    assert_eq!(ids, ["events", "objects"]);
+    assert!(newest.next.is_some());
+    engine.delete("fib").await?;
+    assert!(matches!(
+        engine.status("fib").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(engine.stats().await?.disk_bytes.is_some());
+    engine.close().await?;
+
+    // Everything is there for the next engine, and the schema is free again.
+    let again = schema.builder().build().await?;
+    assert_eq!(again.output::<i64>("basic").await?, 101);
+    let counter = Counter::get_actor(&again, "counter").await?;
+    assert_eq!(counter.value().run().await?, 2);
+    again.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_engine_on_the_schema_is_locked_out() -> workflow::Result<()> {
+    let schema = Schema::new("locked");
+    let first = schema.builder().build().await?;
+    assert!(matches!(
+        schema.builder().build().await,
+        Err(Error::Locked { .. })
+    ));
+    first.close().await?;
+    schema.builder().build().await?.close().await
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_storage_error() {
+    let result = Engine::builder()
+        .postgres("postgres://postgres@127.0.0.1:1/test")
+        .build()
+        .await;
+    match result {
+        Err(error @ Error::Storage(_)) => {
+            assert!(error.to_string().contains("cannot reach"), "{error}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[task]
+fn slow_step(runs: String, n: u64) -> u64 {
+    record_run(&runs, &format!("step-{n}"));
+    if n == 3 {
+        hang_in_child();
+    }
+    n
+}
+
+#[task]
+fn total(values: Vec<u64>) -> u64 {
+    values.iter().sum()
+}
+
+fn crash_dag(runs: &str) -> Dag<u64> {
+    total::bind(
+        (0..6)
+            .map(|n| slow_step::bind(runs.to_string(), n))
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_process_resumes_from_postgres() -> workflow::Result<()> {
+    if is_child() {
+        let schema = std::env::var(STORE).unwrap();
+        let runs = std::env::var(RUNS).unwrap();
+        let engine = Engine::builder()
+            .postgres(support::postgres::url())
+            .postgres_schema(schema)
+            .build()
+            .await?;
+        let _ = engine.run("crashy", crash_dag(&runs)).await;
+        unreachable!("the child is killed first");
+    }
+    let schema = Schema::new("crash");
+    let scenario = Scenario::new();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_killed_process_resumes_from_postgres",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(support::crash::ROLE, "sync")
+        .env(STORE, &schema.0)
+        .env(RUNS, &scenario.runs)
+        .spawn()
+        .unwrap();
+    // Every step ran once; step 3 hangs, the others are checkpointed.
+    scenario.wait_for(|counts| (0..6).all(|n| counts.contains_key(&format!("step-{n}"))));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let engine = schema.builder().build().await?;
+    assert_eq!(engine.status("crashy").await?, WorkflowStatus::Resumable);
+    assert_eq!(engine.resume::<u64>("crashy").await?, 15);
+    let counts = run_counts(&scenario.runs);
+    assert_eq!(counts["step-3"], 2, "the step that was running ran again");
+    for n in [0, 1, 2, 4, 5] {
+        assert_eq!(counts[&format!("step-{n}")], 1, "step {n} was checkpointed");
+    }
+    engine.close().await
+}

@@ -1,0 +1,389 @@
+//! The PostgreSQL backend: the store's records in one table of a schema of the user's
+//! database, reached through a pool of connections.
+
+mod commit;
+mod errors;
+mod queries;
+mod schema;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio::sync::Mutex;
+use tokio_postgres::NoTls;
+
+use crate::batch::check_limits;
+use crate::scan::page_bounds;
+use crate::{Batch, Durability, Keyspace, Order, Result, Storage, StorageError};
+use errors::{map_pg_error, map_pool_error};
+use queries::RangeQuery;
+
+/// Connections a store keeps open at most.
+const POOL_SIZE: usize = 16;
+
+/// How long connecting may take before the server counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Attempts of a transaction that ran into a concurrent one (a deadlock or serialization
+/// failure), before the error is returned.
+const TRANSIENT_ATTEMPTS: usize = 5;
+
+/// A store in a schema of a PostgreSQL database (feature `postgres`).
+///
+/// The schema (`workflow` unless another is given) is created on first use and its tables
+/// are migrated to this build's version; a schema of a newer build is refused with
+/// [`StorageError::NewerSchema`]. One store holds the schema at a time: a second one gets
+/// [`StorageError::Locked`] until the first is closed or its process ends (the lock is
+/// PostgreSQL's, held by a connection of the store, so a killed process frees it).
+///
+/// Commits are transactions: expectations are checked under row locks, and the batch's
+/// writes apply atomically. Under [`Durability::Buffered`] a commit does not wait for the
+/// server's own disk flush (`synchronous_commit = off`): a crash of the server, not of this
+/// process, may lose the last ones.
+///
+/// # Examples
+///
+/// ```no_run
+/// use workflow_storage::{Batch, Durability, Keyspace, PgStore, Storage};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> workflow_storage::Result<()> {
+/// let store = PgStore::connect("postgres://postgres@127.0.0.1:5432/test", "workflow").await?;
+/// let mut batch = Batch::new();
+/// batch.put(Keyspace::new("runs"), "run-1", "done");
+/// store.commit(batch, Durability::Sync).await?;
+/// store.close().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct PgStore {
+    pool: Pool,
+    schema: String,
+    /// The server and database, without credentials, for messages.
+    target: String,
+    /// The connection holding the schema's lock, until the store is closed.
+    lock: Mutex<Option<tokio_postgres::Client>>,
+    /// Set when that connection ends: the lock may be another store's now.
+    lock_lost: Arc<AtomicBool>,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`)
+    /// and opens the store in schema `schema`, creating or migrating its tables.
+    ///
+    /// # Errors
+    ///
+    /// - [`StorageError::InvalidConfig`] for a malformed URL or schema name;
+    /// - [`StorageError::Unreachable`] if the server cannot be reached;
+    /// - [`StorageError::Locked`] if another store holds the schema;
+    /// - [`StorageError::NewerSchema`] if a newer build made the schema's tables.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use workflow_storage::{PgStore, StorageError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let refused = PgStore::connect("not a url", "workflow").await;
+    /// assert!(matches!(refused, Err(StorageError::InvalidConfig { .. })));
+    /// # }
+    /// ```
+    pub async fn connect(url: &str, schema: &str) -> Result<PgStore> {
+        schema::validate_schema_name(schema)?;
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|error| StorageError::InvalidConfig {
+                reason: format!("`{}` is not a PostgreSQL URL: {error}", redact(url)),
+            })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let target = describe_target(&config);
+        let (mut lock, connection) = config
+            .connect(NoTls)
+            .await
+            .map_err(|error| map_pg_error(&target, error))?;
+        let lock_lost = Arc::new(AtomicBool::new(false));
+        let lost = Arc::clone(&lock_lost);
+        tokio::spawn(async move {
+            let ended = connection.await;
+            // Without its connection the lock is free for another store: this one stops
+            // writing (close sets the flag first, so a close is no loss).
+            if !lost.swap(true, Ordering::AcqRel) {
+                tracing::warn!(?ended, "the connection holding the store's lock ended");
+            }
+        });
+        let held: bool = lock
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtext('workflow-store:' || $1))",
+                &[&schema],
+            )
+            .await
+            .map_err(|error| map_pg_error(&target, error))?
+            .get(0);
+        if !held {
+            return Err(StorageError::Locked {
+                path: format!("{target} (schema {schema})").into(),
+            });
+        }
+        schema::migrate(&mut lock, schema, &target).await?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|error| StorageError::InvalidConfig {
+                reason: format!("the connection pool cannot be built: {error}"),
+            })?;
+        tracing::debug!(target = %target, schema, "opened PostgreSQL store");
+        Ok(PgStore {
+            pool,
+            schema: schema.to_string(),
+            target,
+            lock: Mutex::new(Some(lock)),
+            lock_lost,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The schema the store lives in.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow_storage::Result<()> {
+    /// let store = workflow_storage::PgStore::connect("postgres://127.0.0.1/test", "jobs").await?;
+    /// assert_eq!(store.schema(), "jobs");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    async fn client(&self) -> Result<Object> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StorageError::Closed);
+        }
+        self.pool
+            .get()
+            .await
+            .map_err(|error| map_pool_error(&self.target, error))
+    }
+
+    async fn range(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let client = self.client().await?;
+        let Some(range) = page_bounds(prefix, after, order) else {
+            return Ok(Vec::new());
+        };
+        let query = RangeQuery::new(&self.schema, keyspace, range, order, limit);
+        let map = |error| map_pg_error(&self.target, error);
+        let statement = client.prepare_cached(&query.sql).await.map_err(map)?;
+        let rows = client
+            .query(&statement, &query.params())
+            .await
+            .map_err(map)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Storage for PgStore {
+    async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let client = self.client().await?;
+        let map = |error| map_pg_error(&self.target, error);
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT value FROM \"{}\".records WHERE keyspace = $1 AND key = $2",
+                self.schema
+            ))
+            .await
+            .map_err(map)?;
+        let row = client
+            .query_opt(&statement, &[&keyspace.name(), &key])
+            .await
+            .map_err(map)?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    async fn scan_prefix(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.range(keyspace, prefix, None, Order::Ascending, usize::MAX)
+            .await
+    }
+
+    async fn scan_page(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.range(keyspace, prefix, after, order, limit).await
+    }
+
+    async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
+        let (operations, expectations) = batch.into_parts();
+        check_limits(&operations)?;
+        let mut client = self.client().await?;
+        if self.lock_lost.load(Ordering::Acquire) {
+            return Err(StorageError::Unreachable {
+                target: self.target.clone(),
+                reason: "the connection holding the store's lock was lost, so another engine \
+                         may hold the schema now; open the store again"
+                    .to_string(),
+            });
+        }
+        let map = |error| map_pg_error(&self.target, error);
+        for attempt in 1..=TRANSIENT_ATTEMPTS {
+            let tx = client.transaction().await.map_err(map)?;
+            let applied = commit::apply(
+                &tx,
+                &self.schema,
+                &self.target,
+                operations.clone(),
+                &expectations,
+                durability,
+            )
+            .await?;
+            match applied {
+                Ok(()) => match tx.commit().await {
+                    Ok(()) => return Ok(()),
+                    Err(error) if errors::is_transient(&error) && attempt < TRANSIENT_ATTEMPTS => {}
+                    Err(error) => return Err(map(error)),
+                },
+                Err(error) if attempt < TRANSIENT_ATTEMPTS => {
+                    tracing::debug!(%error, attempt, "retrying a commit that met another");
+                }
+                Err(error) => return Err(map(error)),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Reclaims the space of deleted records (`VACUUM` of the store's table).
+    async fn compact(&self) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .batch_execute(&format!("VACUUM \"{}\".records", self.schema))
+            .await
+            .map_err(|error| map_pg_error(&self.target, error))
+    }
+
+    /// The bytes of the store's table and its index.
+    async fn disk_space(&self) -> Result<Option<u64>> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT pg_total_relation_size(format('%I.records', $1::text)::regclass)",
+                &[&self.schema],
+            )
+            .await
+            .map_err(|error| map_pg_error(&self.target, error))?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).ok())
+    }
+
+    /// Closes the pool's connections and releases the schema's lock.
+    async fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Err(StorageError::Closed);
+        }
+        self.lock_lost.store(true, Ordering::Release);
+        self.pool.close();
+        if let Some(lock) = self.lock.lock().await.take() {
+            let unlocked = lock
+                .execute(
+                    "SELECT pg_advisory_unlock(hashtext('workflow-store:' || $1))",
+                    &[&self.schema],
+                )
+                .await;
+            if let Err(error) = unlocked {
+                // Dropping the connection releases the lock all the same.
+                tracing::debug!(%error, "unlocking the schema failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `host:port/database` of a configuration, never its password.
+fn describe_target(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".to_string());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let database = config.get_dbname().unwrap_or("");
+    format!("{host}:{port}/{database}")
+}
+
+/// A URL with any password replaced, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/jobs"),
+            "postgres://app:***@db:5432/jobs"
+        );
+        assert_eq!(redact("postgres://app@db/jobs"), "postgres://app@db/jobs");
+        let config =
+            tokio_postgres::Config::from_str("postgres://app:s3cret@db:6543/jobs").unwrap();
+        assert_eq!(describe_target(&config), "db:6543/jobs");
+    }
+}

@@ -1,0 +1,235 @@
+//! The PostgreSQL backend against the machine's server: the behavioural suite, concurrent
+//! conditional commits, persistence, the schema's lock and version, and unreachable or
+//! misconfigured servers. Each test works in a schema of its own, dropped afterwards.
+//!
+//! The server is `WORKFLOW_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
+#![cfg(feature = "postgres")]
+
+mod suite;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use suite::{concurrent_increments_are_not_lost, suite, RUNS};
+use workflow_storage::{Batch, Durability, PgStore, Storage, StorageError};
+
+fn url() -> String {
+    std::env::var("WORKFLOW_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A schema name no other test (or test run) uses; dropped with its tables on drop.
+struct Schema(String);
+
+impl Schema {
+    fn new() -> Schema {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        Schema(format!(
+            "t_storage_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let name = self.0.clone();
+        // On a thread of its own, so it also runs while a test's runtime unwinds.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls)
+                    .await
+                    .expect("the test server");
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                    .await
+                    .unwrap();
+            });
+        })
+        .join()
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_passes_the_suite() {
+    let schema = Schema::new();
+    suite(PgStore::connect(&url(), &schema.0).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_keeps_concurrent_increments() {
+    let schema = Schema::new();
+    let store = PgStore::connect(&url(), &schema.0).await.unwrap();
+    let store = std::sync::Arc::new(store);
+    concurrent_increments_are_not_lost(std::sync::Arc::clone(&store)).await;
+    store.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_data_survives_close_and_reopen() {
+    let schema = Schema::new();
+    let store = PgStore::connect(&url(), &schema.0).await.unwrap();
+    let mut batch = Batch::new();
+    batch.put(RUNS, "kept", "yes");
+    store.commit(batch, Durability::Sync).await.unwrap();
+    store.close().await.unwrap();
+    assert!(matches!(
+        store.get(RUNS, b"kept").await,
+        Err(StorageError::Closed)
+    ));
+    let again = PgStore::connect(&url(), &schema.0).await.unwrap();
+    assert_eq!(
+        again.get(RUNS, b"kept").await.unwrap(),
+        Some(b"yes".to_vec())
+    );
+    again.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_in_use_is_locked_until_closed() {
+    let schema = Schema::new();
+    let first = PgStore::connect(&url(), &schema.0).await.unwrap();
+    match PgStore::connect(&url(), &schema.0).await {
+        Err(StorageError::Locked { path }) => {
+            assert!(path.display().to_string().contains(&schema.0))
+        }
+        other => panic!("a held schema opened again: {other:?}"),
+    }
+    // Another schema of the same database is free.
+    let other = Schema::new();
+    PgStore::connect(&url(), &other.0)
+        .await
+        .unwrap()
+        .close()
+        .await
+        .unwrap();
+    first.close().await.unwrap();
+    PgStore::connect(&url(), &schema.0)
+        .await
+        .unwrap()
+        .close()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_of_a_newer_build_is_refused() {
+    let schema = Schema::new();
+    PgStore::connect(&url(), &schema.0)
+        .await
+        .unwrap()
+        .close()
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute(
+            &format!(
+                "UPDATE \"{}\".meta SET value = '999' WHERE name = 'schema_version'",
+                schema.0
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    match PgStore::connect(&url(), &schema.0).await {
+        Err(error @ StorageError::NewerSchema { found: 999, .. }) => {
+            assert!(error.to_string().contains("upgrade"), "{error}");
+        }
+        other => panic!("a newer schema opened: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_urls_and_unreachable_servers_are_typed_errors() {
+    for bad in ["not a url", "postgres://host:notaport/db", "mysql://x@y/z"] {
+        assert!(
+            matches!(
+                PgStore::connect(bad, "workflow").await,
+                Err(StorageError::InvalidConfig { .. })
+            ),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        PgStore::connect(&url(), "Bad-Name").await,
+        Err(StorageError::InvalidConfig { .. })
+    ));
+    // Nothing listens on port 1.
+    match PgStore::connect("postgres://postgres:secret@127.0.0.1:1/test", "workflow").await {
+        Err(error @ StorageError::Unreachable { .. }) => {
+            let text = error.to_string();
+            assert!(text.contains("127.0.0.1:1/test"), "{text}");
+            assert!(!text.contains("secret"), "{text}");
+        }
+        other => panic!("a closed port connected: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn size_and_compaction_are_reported() {
+    let schema = Schema::new();
+    let store = PgStore::connect(&url(), &schema.0).await.unwrap();
+    let mut batch = Batch::new();
+    for n in 0..200_u32 {
+        batch.put(RUNS, n.to_be_bytes(), vec![7_u8; 1_000]);
+    }
+    store.commit(batch, Durability::Buffered).await.unwrap();
+    let size = store.disk_space().await.unwrap().expect("a size");
+    assert!(size > 100_000, "{size} bytes for 200 kB of values");
+    store.compact().await.unwrap();
+    store.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_lost_its_lock_stops_writing() {
+    let schema = Schema::new();
+    let store = PgStore::connect(&url(), &schema.0).await.unwrap();
+    let (admin, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    // The server ends the connection holding the schema's lock (a restart, a network cut).
+    let ended = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND objsubid = 1 \
+             AND objid = ((hashtext('workflow-store:' || $1)::bigint) & 4294967295)::oid",
+            &[&schema.0],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended, 1, "one connection held the lock");
+    let mut refused = None;
+    for _ in 0..100 {
+        let mut batch = Batch::new();
+        batch.put(RUNS, "late", "write");
+        match store.commit(batch, Durability::Sync).await {
+            Ok(()) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(error) => {
+                refused = Some(error);
+                break;
+            }
+        }
+    }
+    match refused {
+        Some(error @ StorageError::Unreachable { .. }) => {
+            assert!(error.to_string().contains("lock was lost"), "{error}")
+        }
+        other => panic!("writes went on without the lock: {other:?}"),
+    }
+    // Reads still work; a new store takes the schema.
+    assert!(store.get(RUNS, b"late").await.is_ok());
+    store.close().await.unwrap();
+    let again = PgStore::connect(&url(), &schema.0).await.unwrap();
+    again.close().await.unwrap();
+}
