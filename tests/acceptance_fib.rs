@@ -1,5 +1,7 @@
 //! API.md §3: the `fib` acceptance example, as a test.
 
+mod support;
+
 use workflow::prelude::*;
 
 #[task]
@@ -17,7 +19,7 @@ fn fib(n: u64) -> Flow<u64> {
 
 #[tokio::test]
 async fn acceptance_fib() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(engine.run("fib", fib::bind(10)).await?, 55);
     // fib(10) by continuation: 177 fib calls and 88 adds, each a checkpointed task.
     assert_eq!(engine.metadata("fib").await?.tasks.len(), 177 + 88);

@@ -86,7 +86,7 @@ fn approve(amount: u64, total: u64) -> u64 {
 
 #[tokio::test]
 async fn writers_run_in_their_order_of_arrival() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let ledger = Ledger::get_or_create(&engine, "ordered", 0).await?;
     // Fifty writers queued from fifty tasks at once: each gets a place when `spawn` returns.
     let mut spawns = tokio::task::JoinSet::new();
@@ -122,7 +122,7 @@ async fn writers_run_in_their_order_of_arrival() -> workflow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_calls_run_together_and_change_nothing() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let ledger = Ledger::get_or_create(&engine, "readers", 7).await?;
     let mut readers = Vec::new();
     for _ in 0..10 {
@@ -143,7 +143,7 @@ async fn read_only_calls_run_together_and_change_nothing() -> workflow::Result<(
 
 #[tokio::test]
 async fn a_failing_call_leaves_the_state_and_the_queue_goes_on() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let ledger = Ledger::get_or_create(&engine, "failing", 10).await?;
     let failing = ledger.add_then_fail(5).spawn().await?;
     let after = ledger.add(1).spawn().await?;
@@ -187,7 +187,7 @@ async fn state_survives_reopening_the_store() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn a_method_returns_a_continuation() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let ledger = Ledger::get_or_create(&engine, "flow", 1).await?;
     assert_eq!(ledger.add_and_double(2).run().await?, 6);
     assert_eq!(ledger.total().run().await?, 3);
@@ -196,7 +196,7 @@ async fn a_method_returns_a_continuation() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn a_waiting_writer_keeps_its_place() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let ledger = Ledger::get_or_create(&engine, "approvals", 1).await?;
     let waiting = ledger.add_approved().spawn().await?;
     let behind = ledger.add(10).spawn().await?;
@@ -229,7 +229,7 @@ async fn actor_ids_and_types_are_checked() -> workflow::Result<()> {
         }
     }
 
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     Ledger::get_or_create(&engine, "typed", 0).await?;
     assert!(matches!(
         Other::get_actor(&engine, "typed").await,
@@ -299,7 +299,7 @@ fn after_nap(_slept: (), naps: u32) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_of_different_actors_run_in_parallel() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let first = Napper::get_or_create(&engine, "first").await?;
     let second = Napper::get_or_create(&engine, "second").await?;
     let a = first.meet().spawn().await?;

@@ -1,6 +1,8 @@
 //! Actors at their edges: failed continuations, calls that would wait for themselves, the
 //! outputs of call steps, and a store that fails a writer's commit.
 
+mod support;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -40,7 +42,7 @@ impl Acct {
 /// A call whose continuation fails leaves the state as it was before the call.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_continuation_leaves_the_state_as_it_was() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let alice = Acct::get_or_create(&engine, "alice", 100).await?;
     // No account "nobody": the deposit step fails, so the call fails.
     let result = alice.transfer("nobody", 30).run().await;
@@ -83,7 +85,7 @@ impl Selfish {
 /// It would wait for itself: the call step fails at once, saying why.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_writer_calling_a_writer_of_its_own_actor_fails() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let s = Selfish::get_or_create(&engine, "s").await?;
     let call = s.bump_twice("s").spawn().await?;
     let done = tokio::time::timeout(Duration::from_secs(10), call.output())
@@ -111,7 +113,7 @@ fn pair(n: u64, s: String) -> (u64, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn task_output_of_a_bound_call_step() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     Acct::get_or_create(&engine, "c", 5).await?;
     let c = Acct::actor("c");
     let dag = pair::bind(

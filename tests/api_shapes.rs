@@ -1,6 +1,8 @@
 //! The trait shapes API.md promises: `Send` futures, cheap clonable handles, serializable
 //! statuses and errors.
 
+mod support;
+
 use workflow::prelude::*;
 
 #[task]
@@ -25,7 +27,7 @@ fn serde_roundtrip<
 
 #[tokio::test]
 async fn api_futures_are_send() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     // `tokio::spawn` only takes `Send` futures: this compiles only if every call is `Send`.
     let out = tokio::spawn(async move {
         let out = engine.run("send", add::bind(1, one::bind())).await?;
@@ -73,7 +75,7 @@ async fn api_task_error_serializes_and_displays() -> workflow::Result<()> {
     fn fails() -> Result<i64, String> {
         Err("declined".into())
     }
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let out: Result<i64, TaskError> = engine.run("te", fails::bind().catch_errors()).await?;
     let error = out.unwrap_err();
     assert_eq!(error.to_string(), "failed after 1 attempt: declined");

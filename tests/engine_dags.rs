@@ -41,7 +41,7 @@ fn greet(name: String) -> String {
 
 #[tokio::test]
 async fn dags_chain_of_tasks() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let mut dag = one::bind();
     for _ in 0..20 {
         dag = add::bind(dag, 1);
@@ -54,7 +54,7 @@ async fn dags_chain_of_tasks() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn dags_fork_join_mixes_sync_and_async() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let root = one::bind();
     let left = async_double::bind(root.clone());
     let right = add::bind(root, 10);
@@ -64,7 +64,7 @@ async fn dags_fork_join_mixes_sync_and_async() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn dags_shared_node_runs_once() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let shared = counted::bind("dags_shared", 5);
     let dag = add::bind(add::bind(shared.clone(), shared.clone()), shared);
     assert_eq!(engine.run("shared", dag).await?, 15);
@@ -74,7 +74,7 @@ async fn dags_shared_node_runs_once() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn dags_fan_in_with_a_vec_of_nodes() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let parts: Vec<Dag<i64>> = (0..50).map(|i| add::bind(i, 0)).collect();
     assert_eq!(
         engine.run("fan-in", sum::bind(parts)).await?,
@@ -91,7 +91,7 @@ async fn dags_fan_in_with_a_vec_of_nodes() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn dags_str_argument_for_string() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(
         engine.run("greet", greet::bind("world")).await?,
         "hello world"
@@ -101,7 +101,7 @@ async fn dags_str_argument_for_string() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn dags_task_ids_number_repeats_in_build_order() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let first = add::bind(1, 1); // add
     let second = add::bind(2, 2); // add_1
     let named = add::bind(first, second).task_id("total"); // total
@@ -129,7 +129,7 @@ async fn meet(i: i64) -> i64 {
 #[tokio::test]
 async fn dags_independent_tasks_run_concurrently() -> workflow::Result<()> {
     // Each task waits until all ten are inside the barrier: this finishes only if they overlap.
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let parts: Vec<Dag<i64>> = (0..10).map(meet::bind).collect();
     let out = tokio::time::timeout(
         std::time::Duration::from_secs(30),
@@ -169,7 +169,7 @@ async fn feed(value: i64) -> i64 {
 #[tokio::test(flavor = "current_thread")]
 async fn dags_blocking_task_does_not_stall_the_engine() -> workflow::Result<()> {
     // One runtime thread: a blocking wait run inline would stop `feed` from ever sending.
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = add::bind(wait_for_value::bind(), feed::bind(7));
     let out = tokio::time::timeout(
         std::time::Duration::from_secs(30),
@@ -183,7 +183,7 @@ async fn dags_blocking_task_does_not_stall_the_engine() -> workflow::Result<()> 
 
 #[tokio::test]
 async fn dags_forty_concurrent_workflows() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let mut handles = Vec::new();
     for i in 0..40 {
         let dag = add::bind(async_double::bind(i), one::bind());
@@ -199,7 +199,7 @@ async fn dags_forty_concurrent_workflows() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn dags_context_names_workflow_task_and_attempt() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let out = engine.run("ctx-wf", whoami::bind().task_id("me")).await?;
     assert_eq!(out, "ctx-wf/me/1");
     assert!(workflow::try_context().is_none());
@@ -233,7 +233,7 @@ fn total_of(values: Vec<u64>) -> u64 {
 #[tokio::test]
 async fn a_fan_out_wider_than_the_working_limit_runs_in_waves() -> workflow::Result<()> {
     use std::sync::atomic::Ordering;
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = total_of::bind((0..3_000_u64).map(tracked::bind).collect::<Vec<_>>());
     assert_eq!(engine.run("waves", dag).await?, 3_000 * 2_999 / 2);
     let most = MOST_IN_FLIGHT.load(Ordering::SeqCst);

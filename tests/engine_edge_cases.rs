@@ -120,7 +120,7 @@ async fn edge_second_spawn_returns_once_stored() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn edge_delete_and_cancel_while_in_use() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let handle = engine.spawn("busy", gated::bind("edge-busy", 1)).await?;
     assert!(matches!(
         engine.delete("busy").await,
@@ -138,7 +138,7 @@ async fn edge_delete_and_cancel_while_in_use() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn edge_extreme_retry_counts() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = add::bind(counted::bind("edge-max", 1).max_retries(u32::MAX), 1);
     assert_eq!(engine.run("max-retries", dag).await?, 2);
     Ok(())

@@ -24,7 +24,7 @@ fn spins_until_canceled(key: String) -> i64 {
 
 #[tokio::test]
 async fn lifecycle_rerun_of_finished_id_runs_nothing() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = || add::bind(counted::bind("rerun", 2), 3);
     assert_eq!(engine.run("rerun", dag()).await?, 5);
     assert_eq!(engine.run("rerun", dag()).await?, 5);
@@ -35,7 +35,7 @@ async fn lifecycle_rerun_of_finished_id_runs_nothing() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn lifecycle_different_dag_under_same_id_fails() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     engine.run("same-id", add::bind(1, 2)).await?;
     let other = engine.run("same-id", add::bind(1, 3)).await;
     assert!(
@@ -48,7 +48,7 @@ async fn lifecycle_different_dag_under_same_id_fails() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn lifecycle_bad_and_unknown_ids() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let long = "x".repeat(201);
     for bad in ["", "a/b", "with space", "naïve", long.as_str()] {
         assert!(
@@ -113,7 +113,7 @@ async fn lifecycle_bad_and_unknown_ids() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn lifecycle_reading_as_the_wrong_type_is_a_codec_error() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     engine.run("typed", add::bind(1, 1)).await?;
     match engine.output::<String>("typed").await {
         Err(Error::Codec { message }) => {
@@ -138,7 +138,7 @@ async fn lifecycle_reading_as_the_wrong_type_is_a_codec_error() -> workflow::Res
 
 #[tokio::test]
 async fn lifecycle_cancel_running_workflow() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let handle = engine
         .spawn("to-cancel", add::bind(gated::bind("cancel-gate", 1), 1))
         .await?;
@@ -162,7 +162,7 @@ async fn lifecycle_cancel_running_workflow() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn lifecycle_cancel_reaches_a_sync_task() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = spins_until_canceled::bind("spin");
     let _handle = engine.spawn("spin", dag).await?;
     while hits("spin") == 0 {
@@ -182,7 +182,7 @@ async fn lifecycle_cancel_reaches_a_sync_task() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn lifecycle_delete_removes_every_record() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let handle = engine
         .spawn("deleting", gated::bind("delete-gate", 4))
         .await?;
@@ -205,7 +205,7 @@ async fn lifecycle_delete_removes_every_record() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn lifecycle_list_filters_by_status() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     engine.run("ok-1", add::bind(1, 1)).await?;
     engine.run("ok-2", add::bind(1, 2)).await?;
     let _ = engine
@@ -316,7 +316,7 @@ async fn lifecycle_pending_workflows_start_again_on_open() -> workflow::Result<(
 
 #[tokio::test]
 async fn lifecycle_metadata_has_times_attempts_and_user_metadata() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = add::bind(1, 2).metadata(serde_json::json!({ "step": "sum" }));
     workflow::create(dag)
         .id("meta")

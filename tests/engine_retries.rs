@@ -63,7 +63,7 @@ async fn too_slow(key: String) -> i64 {
 
 #[tokio::test]
 async fn retries_panics_up_to_max_retries() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = always_panics::bind("retry_panic").max_retries(2);
     match engine.run("panics", dag).await {
         Err(Error::TaskFailed { task_id, error, .. }) => {
@@ -81,7 +81,7 @@ async fn retries_panics_up_to_max_retries() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn retries_errors_are_not_retried_by_default() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let result = engine
         .run("errs", always_errs::bind("retry_err_default"))
         .await;
@@ -95,7 +95,7 @@ async fn retries_errors_are_not_retried_by_default() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn retries_errors_with_retry_errors() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = always_errs::bind("retry_err_on")
         .retry_errors(true)
         .max_retries(4);
@@ -122,7 +122,7 @@ async fn retries_errors_with_retry_errors() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn retries_catch_errors_turns_failures_into_values() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let caught = always_errs::bind("catch_err").catch_errors();
     assert_eq!(
         engine.run("catch-err", describe::bind(caught)).await?,
@@ -141,7 +141,7 @@ async fn retries_catch_errors_turns_failures_into_values() -> workflow::Result<(
 
 #[tokio::test]
 async fn retries_caught_root_is_the_output() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let out: Result<i64, TaskError> = engine
         .run(
             "caught-root",
@@ -157,7 +157,7 @@ async fn retries_caught_root_is_the_output() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn retries_back_off_between_attempts() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let started = Instant::now();
     let result = engine
         .run("backoff", panics_with_backoff::bind("backoff"))
@@ -171,7 +171,7 @@ async fn retries_back_off_between_attempts() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn retries_timeouts_fail_the_attempt() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     match engine.run("timeout", too_slow::bind("timeout")).await {
         Err(Error::TaskFailed { error, .. }) => {
             assert!(error.is_timeout());
@@ -205,7 +205,7 @@ fn busy_sync(key: String) -> i64 {
 
 #[tokio::test(flavor = "current_thread")]
 async fn retries_sync_task_sees_its_timeout() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let started = Instant::now();
     match engine
         .run("sync-timeout", busy_sync::bind("sync_timeout"))
@@ -221,7 +221,7 @@ async fn retries_sync_task_sees_its_timeout() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn retries_failed_workflow_output_runs_nothing_and_resume_retries() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = || add::bind(always_errs::bind("failed_rerun"), 1);
     assert!(engine.run("failed", dag()).await.is_err());
     assert_eq!(hits("failed_rerun"), 1);

@@ -1,5 +1,7 @@
 //! External events (API.md §5): delivered once, in order, kept durably until a step waits.
 
+mod support;
+
 use std::time::Duration;
 
 use workflow::prelude::*;
@@ -36,7 +38,7 @@ fn append(count: u64, mut seen: Vec<u64>, value: u64) -> Flow<Vec<u64>> {
 
 #[tokio::test]
 async fn external_event_sent_while_waiting() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let name = workflow::wait_for_event(ExternalEvent::<String>::new("name"));
     let handle = engine.spawn("greet", greet::bind(name)).await?;
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -51,7 +53,7 @@ async fn external_event_sent_while_waiting() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn external_event_sent_before_the_wait_is_kept() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let value = workflow::wait_for_event(ExternalEvent::<u64>::new("early"));
     // The wait starts only after the sleep; the event arrives first.
     let dag = after::bind(workflow::sleep(Duration::from_millis(200)), value);
@@ -63,7 +65,7 @@ async fn external_event_sent_before_the_wait_is_kept() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn external_events_with_one_key_are_a_queue() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     for value in [1u64, 2, 3] {
         // Sent before the workflow exists would be refused: create it first.
         if value == 1 {
@@ -91,7 +93,7 @@ async fn external_events_with_one_key_are_a_queue() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn external_event_errors() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert!(matches!(
         engine.send_event("nobody", "key", &1u64).await,
         Err(Error::NotFound { .. })
@@ -136,7 +138,7 @@ async fn external_event_survives_a_restart() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn external_events_one_at_a_time_after_each_is_taken() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let handle = engine
         .spawn("one-by-one", take_events::bind(3, Vec::<u64>::new()))
         .await?;

@@ -97,7 +97,7 @@ async fn wait_until_logged(entry: &str) {
 
 #[tokio::test]
 async fn event_is_checkpointed_then_acknowledged_before_its_dependents() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let waited = workflow::wait_for_event(Mailbox::new("order"));
     let handle = engine.spawn("w", record::bind("order", waited)).await?;
     wait_until_logged("order:poll").await;
@@ -140,7 +140,7 @@ async fn event_is_checkpointed_then_acknowledged_before_its_dependents() -> work
 
 #[tokio::test]
 async fn a_task_waits_for_both_of_two_listeners() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let first = workflow::wait_for_event(Mailbox::new("first"));
     let second = workflow::wait_for_event(Mailbox::new("second"));
     let handle = engine.spawn("two", pair::bind(first, second)).await?;
@@ -160,7 +160,7 @@ async fn a_task_waits_for_both_of_two_listeners() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn events_arrive_before_and_during_argument_resolution() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     // The listener's event is there before the wait starts.
     open_gate("early");
     let slow = support::gated::bind("resolution-slow", 7);
@@ -182,7 +182,7 @@ async fn events_arrive_before_and_during_argument_resolution() -> workflow::Resu
 
 #[tokio::test]
 async fn a_failing_poll_is_retried() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     open_gate("flaky");
     let listener = Mailbox {
         mailbox: "flaky".into(),
@@ -204,7 +204,7 @@ async fn a_failing_poll_is_retried() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn a_listener_waits_inside_a_continuation() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let handle = engine.spawn("deep", wait_then::bind(3)).await?;
     wait_until_logged("deep:poll").await;
     open_gate("deep");
@@ -215,7 +215,7 @@ async fn a_listener_waits_inside_a_continuation() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn a_named_listener_with_the_default_acknowledgement() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(
         engine
             .run("tick", workflow::wait_for_event(Ticker(41)))

@@ -13,7 +13,7 @@ fn after(_slept: (), text: String) -> String {
 
 #[tokio::test]
 async fn sleep_takes_at_least_its_time() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let started = Instant::now();
     let dag = after::bind(workflow::sleep(Duration::from_millis(200)), "woke");
     assert_eq!(engine.run("nap", dag).await?, "woke");

@@ -101,7 +101,7 @@ fn wrap(inner: u64) -> Flow<Result<u64, TaskError>> {
 
 #[tokio::test]
 async fn flow_fib_and_factorial() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(engine.run("fib", fib::bind(10)).await?, 55);
     assert_eq!(
         engine.run("factorial", factorial::bind(10)).await?,
@@ -114,7 +114,7 @@ async fn flow_fib_and_factorial() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn flow_sequential_continuation_ids_are_readable() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(engine.run("seq", sequential::bind("flow_seq")).await?, 6);
     assert_eq!(hits("flow_seq"), 1);
     assert_eq!(engine.task_output::<u64>("seq", "sequential").await?, 6);
@@ -128,7 +128,7 @@ async fn flow_sequential_continuation_ids_are_readable() -> workflow::Result<()>
 
 #[tokio::test]
 async fn flow_nested_continuations() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(engine.run("nested", nested::bind(5)).await?, 105);
     assert_eq!(engine.task_output::<u64>("nested", "nested").await?, 105);
     Ok(())
@@ -147,7 +147,7 @@ async fn flow_loop_by_continuation() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn flow_failure_inside_a_continuation_fails_the_workflow() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     match engine.run("fail-chain", fallible_step::bind(0, 4)).await {
         Err(Error::TaskFailed { task_id, error, .. }) => {
             assert_eq!(task_id, "step-4");
@@ -169,7 +169,7 @@ async fn flow_failure_inside_a_continuation_fails_the_workflow() -> workflow::Re
 
 #[tokio::test]
 async fn flow_exponential_fail_keeps_the_last_successful_output() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let result = engine.run("exponential", exponential::bind(0, 1, 5)).await;
     assert!(
         matches!(result, Err(Error::TaskFailed { .. })),
@@ -204,7 +204,7 @@ fn middle(fail_at: u64) -> Flow<Result<u64, TaskError>> {
 
 #[tokio::test]
 async fn flow_task_output_through_a_catching_level() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let out = engine.run("through-ok", outer::bind(99)).await?;
     assert_eq!(out.unwrap(), 10);
     let middle: Result<u64, TaskError> = engine.task_output("through-ok", "middle").await?;
@@ -224,7 +224,7 @@ fn bad_continuation() -> Flow<u64> {
 
 #[tokio::test]
 async fn flow_continuation_that_cannot_be_stored_fails_its_task() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     match engine
         .run("bad-continuation", bad_continuation::bind())
         .await
@@ -244,7 +244,7 @@ async fn flow_continuation_that_cannot_be_stored_fails_its_task() -> workflow::R
 
 #[tokio::test]
 async fn flow_catch_errors_covers_the_continuation_tree() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let caught = fallible_step::bind(0, 6).catch_errors();
     assert_eq!(
         engine.run("catch-tree", describe::bind(caught)).await?,
@@ -257,7 +257,7 @@ async fn flow_catch_errors_covers_the_continuation_tree() -> workflow::Result<()
 
 #[tokio::test]
 async fn flow_nested_catch_is_the_nearest() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     // The inner catch (inside `wrap`'s continuation) settles first; the outer never sees it.
     let outer = wrap::bind(0).catch_errors();
     let out: Result<Result<u64, TaskError>, TaskError> = engine.run("nested-catch", outer).await?;

@@ -92,7 +92,7 @@ async fn wrong_type(text: ObjectRef<String>) -> workflow::Result<usize> {
 
 #[tokio::test]
 async fn objects_nested_in_a_struct_output() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let out = engine
         .run("nested", read_report::bind(make_report::bind("Note")))
         .await?;
@@ -104,7 +104,7 @@ async fn objects_nested_in_a_struct_output() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn objects_resolve_as_arguments_of_their_type() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let text = engine.put("twelve chars".to_string()).await?;
     assert_eq!(engine.run("len", length::bind(text.clone())).await?, 12);
     // A reference as a value stays a reference.
@@ -135,7 +135,7 @@ async fn objects_shared_by_many_tasks_are_stored_once() -> workflow::Result<()> 
 
 #[tokio::test]
 async fn objects_failing_remote_fails_its_caller() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     match engine
         .run("remote-fail", uses_failing_remote::bind().max_retries(0))
         .await
@@ -173,7 +173,7 @@ async fn objects_large_value_through_identity_and_a_continuation() -> workflow::
 
 #[tokio::test]
 async fn objects_deleting_a_workflow_deletes_only_its_objects() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     engine
         .run("own", read_report::bind(make_report::bind("Mine")))
         .await?;
@@ -275,7 +275,7 @@ async fn read_all(outer: Vec<ObjectRef<String>>) -> workflow::Result<usize> {
 
 #[tokio::test]
 async fn objects_put_inside_a_task_that_continues() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(
         engine
             .run("continued", continue_with_object::bind())
@@ -337,7 +337,7 @@ fn calls_flaky_remote() -> ObjectRef<String> {
 
 #[tokio::test]
 async fn objects_remote_panic_is_retried_with_its_caller() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert_eq!(
         engine
             .run("flaky-remote", read::bind(calls_flaky_remote::bind()))
@@ -362,7 +362,7 @@ fn waits_on_slow_remote() -> ObjectRef<String> {
 
 #[tokio::test]
 async fn objects_remote_tasks_count_against_their_callers_timeout() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let started = std::time::Instant::now();
     match engine
         .run("remote-timeout", waits_on_slow_remote::bind())

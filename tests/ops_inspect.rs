@@ -1,5 +1,7 @@
 //! Inspection: a workflow's graph in its metadata, what it waits for, and store counts.
 
+mod support;
+
 use std::time::Duration;
 
 use workflow::prelude::*;
@@ -35,7 +37,7 @@ fn both(a: bool, _slept: ()) -> bool {
 
 #[tokio::test]
 async fn metadata_gives_each_task_its_inputs_parent_and_error() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     engine
         .run("graph", add::bind(add::bind(one::bind(), one::bind()), 5))
         .await?;
@@ -82,7 +84,7 @@ async fn metadata_gives_each_task_its_inputs_parent_and_error() -> workflow::Res
 
 #[tokio::test]
 async fn waits_lists_timers_event_waits_and_queued_events() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = both::bind(
         workflow::wait_for_event(ExternalEvent::<bool>::new("approval")),
         workflow::sleep(Duration::from_secs(3600)),

@@ -36,7 +36,7 @@ async fn wait_done(progress: &mut tokio::sync::watch::Receiver<Progress>, done: 
 
 #[tokio::test]
 async fn progress_follows_a_running_workflow_to_its_end() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let parts: Vec<Dag<i64>> = (0..4)
         .map(|i| gated::bind("progress_gate".to_string(), i))
         .collect();
@@ -61,7 +61,7 @@ async fn progress_follows_a_running_workflow_to_its_end() -> workflow::Result<()
 
 #[tokio::test]
 async fn progress_counts_tasks_of_continuations_as_they_come() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     engine.run("loop", countdown::bind(20)).await?;
     // One task per level: 21 known, all settled.
     let progress = *engine.progress("loop").await?.borrow();
@@ -98,7 +98,7 @@ async fn progress_of_a_stored_workflow_is_read_from_the_store() -> workflow::Res
 
 #[tokio::test]
 async fn progress_of_an_unknown_or_malformed_id_is_an_error() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     assert!(matches!(
         engine.progress("nobody").await,
         Err(Error::NotFound { .. })
@@ -137,7 +137,7 @@ fn report(caught: Result<i64, TaskError>) -> String {
 
 #[tokio::test]
 async fn progress_ends_complete_when_a_continuation_s_failure_is_caught() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let dag = report::bind(continue_into_failure::bind().catch_errors());
     let handle = engine.spawn("caught", dag).await?;
     let mut progress = handle.progress().await?;

@@ -2,6 +2,8 @@
 //! ones `NotFound`; a file where the store's folder should be, and a folder that is not a
 //! store, get errors that name the path.
 
+mod support;
+
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
 
@@ -54,7 +56,7 @@ fn is_invalid<T: std::fmt::Debug>(result: workflow::Result<T>, what: &str, id: &
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_ids_are_refused_everywhere_and_write_nothing() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     engine.run("good", one::bind()).await?;
     let before = engine.stats().await?;
     for id in bad_ids() {
@@ -121,7 +123,7 @@ async fn malformed_ids_are_refused_everywhere_and_write_nothing() -> workflow::R
 
 #[tokio::test]
 async fn the_longest_and_widest_ids_are_accepted() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     let longest = "x".repeat(200);
     for id in [longest.as_str(), "a-b_c.d:e", "0", "Z"] {
         assert_eq!(engine.run(id, one::bind()).await?, 1, "{id}");
@@ -132,7 +134,7 @@ async fn the_longest_and_widest_ids_are_accepted() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn well_formed_unknown_ids_are_not_found() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     for result in [
         engine.status("nobody").await.map(drop),
         engine.metadata("nobody").await.map(drop),

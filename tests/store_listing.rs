@@ -2,6 +2,8 @@
 //! with cursors that survive changes to the store; and an older store without the creation
 //! index gets one when it is opened.
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -69,7 +71,7 @@ async fn walk(engine: &Engine, mut query: ListQuery) -> workflow::Result<Vec<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_walk_every_workflow_in_order() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     fill(&engine, "b-", 40).await?;
     fill(&engine, "a-", 25).await?;
     // Actor calls are workflows of the store, but not listed.
@@ -116,7 +118,7 @@ async fn pages_walk_every_workflow_in_order() -> workflow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_survives_deletes_and_new_workflows() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     fill(&engine, "w-", 12).await?;
     let first = engine
         .list_page(&ListQuery::new().newest_first().limit(5))
@@ -145,7 +147,7 @@ async fn a_cursor_survives_deletes_and_new_workflows() -> workflow::Result<()> {
 
 #[tokio::test]
 async fn a_foreign_cursor_is_a_typed_error() -> workflow::Result<()> {
-    let engine = Engine::temporary().await?;
+    let engine = support::engine().await?;
     fill(&engine, "w-", 3).await?;
     let by_id = engine.list_page(&ListQuery::new().limit(1)).await?;
     let cursor = by_id.next.expect("more pages");

@@ -83,3 +83,45 @@ pub fn counted(key: String, value: i64) -> i64 {
     hit(&key);
     value
 }
+
+/// An engine on a fresh store for one test: a temporary embedded store, or, when
+/// `WORKFLOW_TEST_STORE=postgres`, a schema of its own on the test PostgreSQL server (dropped
+/// with the engine), so one suite runs on both stores.
+pub async fn engine() -> workflow::Result<TestEngine> {
+    match std::env::var("WORKFLOW_TEST_STORE").as_deref() {
+        Ok("postgres") => {
+            #[cfg(feature = "postgres")]
+            {
+                let schema = postgres::Schema::new("suite");
+                let engine = schema.builder().build().await?;
+                Ok(TestEngine {
+                    engine,
+                    _schema: Some(schema),
+                })
+            }
+            #[cfg(not(feature = "postgres"))]
+            panic!("WORKFLOW_TEST_STORE=postgres needs the `postgres` feature")
+        }
+        Ok("fjall") | Err(_) => Ok(TestEngine {
+            engine: workflow::Engine::temporary().await?,
+            #[cfg(feature = "postgres")]
+            _schema: None,
+        }),
+        Ok(other) => panic!("WORKFLOW_TEST_STORE={other}: use `fjall` or `postgres`"),
+    }
+}
+
+/// An engine of [`engine`], with the store it owns; derefs to the engine.
+pub struct TestEngine {
+    engine: workflow::Engine,
+    #[cfg(feature = "postgres")]
+    _schema: Option<postgres::Schema>,
+}
+
+impl std::ops::Deref for TestEngine {
+    type Target = workflow::Engine;
+
+    fn deref(&self) -> &workflow::Engine {
+        &self.engine
+    }
+}

@@ -15,6 +15,10 @@ pub struct Schema(pub String);
 impl Schema {
     pub fn new(tag: &str) -> Schema {
         static NEXT: AtomicU32 = AtomicU32::new(0);
+        static CLEANED: std::sync::Once = std::sync::Once::new();
+        CLEANED.call_once(|| {
+            std::thread::spawn(drop_stale_schemas).join().ok();
+        });
         Schema(format!(
             "t_{tag}_{}_{}",
             std::process::id(),
@@ -32,25 +36,73 @@ impl Schema {
 
 impl Drop for Schema {
     fn drop(&mut self) {
+        // On a thread of its own, not joined: a test on a current-thread runtime may still
+        // hold connections whose transactions this would wait for. Schemas a process left
+        // behind are dropped by the next one (see `drop_stale_schemas`).
         let name = self.0.clone();
-        // On a thread of its own, so it also runs while a test's runtime unwinds.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let (client, connection) =
-                    tokio_postgres::connect(&url(), tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("schema {} was not dropped", self.0);
-        }
+        std::thread::spawn(move || drop_schemas(&[name]));
     }
+}
+
+/// Drops the schemas of test processes that are gone.
+fn drop_stale_schemas() {
+    let stale: Vec<String> = match list_test_schemas() {
+        Ok(names) => names
+            .into_iter()
+            .filter(|name| {
+                let pid = name
+                    .split('_')
+                    .rev()
+                    .nth(1)
+                    .and_then(|p| p.parse::<u32>().ok());
+                pid.is_some_and(|pid| {
+                    pid != std::process::id()
+                        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                })
+            })
+            .collect(),
+        Err(_) => return,
+    };
+    if !stale.is_empty() {
+        drop_schemas(&stale);
+    }
+}
+
+fn list_test_schemas() -> Result<Vec<String>, tokio_postgres::Error> {
+    block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        let rows = client
+            .query(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    })
+}
+
+fn drop_schemas(names: &[String]) {
+    let dropped = block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        for name in names {
+            client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                .await?;
+        }
+        Ok::<_, tokio_postgres::Error>(())
+    });
+    if let Err(error) = dropped {
+        eprintln!("test schemas {names:?} were not dropped: {error}");
+    }
+}
+
+/// Runs `future` on a runtime of its own (the caller is a plain thread).
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }

@@ -173,8 +173,9 @@ impl<S: Storage> Storage for Faulty<S> {
     }
 }
 
-/// Forwards everything to `inner`, taking `delay` for each commit (a slow disk), and
-/// leaves `inner` open on `close`, so another engine can be built on it.
+/// Forwards everything to `inner`, taking `delay` for each commit and each read of one key
+/// (a slow disk, or a database across a network), and leaves `inner` open on `close`, so
+/// another engine can be built on it.
 pub struct Slow<S> {
     inner: Arc<S>,
     delay: std::time::Duration,
@@ -189,6 +190,7 @@ impl<S: Storage> Slow<S> {
 #[workflow::async_trait]
 impl<S: Storage> Storage for Slow<S> {
     async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        tokio::time::sleep(self.delay).await;
         self.inner.get(keyspace, key).await
     }
 

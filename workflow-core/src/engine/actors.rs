@@ -215,26 +215,27 @@ impl Shared {
         Ok(())
     }
 
-    /// A call's workflow ended as `finish`: if for good, the writers behind it may go (once
-    /// the state a continuing writer left is applied or dropped).
-    pub(crate) fn call_finished(self: &Arc<Self>, id: &str, finish: &Finish) {
-        let Some((actor, call)) = parse_call_id(id) else {
-            return;
-        };
+    /// A call's workflow ended as `finish`: if for good, the writers behind it may go. A
+    /// continuing writer left a state to apply (or drop) first: that is returned, for the
+    /// caller to settle before it reports the call's end, so that whoever waited for the call
+    /// then reads the actor's new state.
+    pub(crate) fn call_finished(self: &Arc<Self>, id: &str, finish: &Finish) -> Option<Settle> {
+        let (actor, call) = parse_call_id(id)?;
         let succeeded = match finish {
             Finish::Successful(_) => true,
             Finish::Failed { .. } | Finish::Canceled => false,
             // Not finished in the store: the writers behind it look again (and resume it).
             Finish::Interrupted | Finish::Broken(_) => {
                 self.actors.poke(actor);
-                return;
+                return None;
             }
         };
         if self.actors.take_pending(id) {
-            let shared = self.clone();
-            let actor = actor.to_string();
-            tokio::spawn(async move { shared.settle_call(&actor, call, succeeded).await });
-            return;
+            return Some(Settle {
+                actor: actor.to_string(),
+                call,
+                succeeded,
+            });
         }
         self.actors.call_ended(actor, call);
         let mut batch = Batch::new();
@@ -242,11 +243,12 @@ impl Shared {
         // Not atomic with the call's last write: an entry left by a crash is dropped when
         // the actor's calls are next read.
         self.committer.submit(batch, Box::new(|_| {}));
+        None
     }
 
     /// Applies (if `succeeded`) or drops the pending state of a finished call, drops its index
     /// entry, and then lets the writers behind it go.
-    async fn settle_call(self: &Arc<Self>, actor: &str, call: u64, succeeded: bool) {
+    pub(crate) async fn settle_call(self: &Arc<Self>, actor: &str, call: u64, succeeded: bool) {
         let settled = async {
             let batch = self.settle_writes(actor, call, succeeded).await?;
             self.committer
@@ -343,4 +345,11 @@ fn resume_call(shared: Arc<Shared>, id: String) -> Pin<Box<dyn Future<Output = (
             tracing::warn!(workflow.id = %id, %error, "cannot resume an actor call");
         }
     })
+}
+
+/// A finished call of a continuing writer whose state is still to be applied or dropped.
+pub(crate) struct Settle {
+    pub(crate) actor: String,
+    pub(crate) call: u64,
+    pub(crate) succeeded: bool,
 }

@@ -340,7 +340,19 @@ impl Shared {
             state.waking.retain(|waking| &**waking != id);
             // Before the id is free for another run.
             self.events.forget_workflow(id);
-            self.call_finished(id, &finish);
+            if let Some(settle) = self.call_finished(id, &finish) {
+                // The call's end is reported once the actor's new state is applied.
+                let shared = self.clone();
+                let id = id.to_string();
+                tokio::spawn(async move {
+                    shared
+                        .settle_call(&settle.actor, settle.call, settle.succeeded)
+                        .await;
+                    shared.lock().release(&id, finish);
+                    shared.pump();
+                });
+                return;
+            }
             state.release(id, finish);
         }
         self.pump();
