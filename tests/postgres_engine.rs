@@ -224,3 +224,111 @@ async fn a_killed_process_resumes_from_postgres() -> workflow::Result<()> {
     }
     engine.close().await
 }
+
+/// A TCP proxy to the test server that can cut every connection and refuse new ones, as a
+/// network failure or a server restart would.
+struct Proxy {
+    port: u16,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start() -> Proxy {
+        use std::sync::{atomic::AtomicBool, Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let down = Arc::new(AtomicBool::new(false));
+        let links: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (accept_down, accept_links) = (Arc::clone(&down), Arc::clone(&links));
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if accept_down.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
+                }
+                accept_links.lock().unwrap().push(tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:5432").await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                }));
+            }
+        });
+        Proxy { port, down, links }
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/test", self.port)
+    }
+
+    fn cut(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[task]
+async fn paced(runs: String, n: u64, previous: u64) -> u64 {
+    record_run(&runs, &format!("paced-{n}"));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    previous + 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_lost_mid_run_is_an_error_and_the_workflow_finishes_after(
+) -> workflow::Result<()> {
+    let schema = Schema::new("lost");
+    let scenario = Scenario::new();
+    let runs = scenario.runs();
+    let proxy = Proxy::start().await;
+    let build = || {
+        Engine::builder()
+            .postgres(proxy.url())
+            .postgres_schema(&schema.0)
+            .build()
+    };
+    let dag = || {
+        let mut dag = paced::bind(runs.clone(), 0, 0);
+        for n in 1..40 {
+            dag = paced::bind(runs.clone(), n, dag);
+        }
+        dag
+    };
+    let engine = build().await?;
+    let handle = engine.spawn("lost", dag()).await?;
+    scenario.wait_for(|counts| counts.contains_key("paced-10"));
+    proxy.cut();
+
+    let broken = tokio::time::timeout(Duration::from_secs(30), handle.output())
+        .await
+        .expect("the run ends with an error, it does not hang");
+    match broken {
+        Err(error @ Error::Storage(_)) => {
+            assert!(error.to_string().contains("cannot reach"), "{error}")
+        }
+        other => panic!("a lost database gave {other:?}"),
+    }
+    // While it is down, a new engine cannot start: a typed error, no panic.
+    assert!(matches!(build().await, Err(Error::Storage(_))));
+    let _ = engine.close().await;
+
+    proxy.restore();
+    let engine = build().await?;
+    assert_eq!(engine.resume::<u64>("lost").await?, 40);
+    let counts = run_counts(&scenario.runs);
+    let repeated: Vec<&String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        repeated.len() <= 1,
+        "only the step in flight ran again: {repeated:?}"
+    );
+    engine.close().await
+}
