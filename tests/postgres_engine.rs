@@ -146,6 +146,14 @@ async fn a_second_engine_on_the_schema_is_locked_out() -> workflow::Result<()> {
 }
 
 #[tokio::test]
+async fn a_schema_without_a_url_is_a_configuration_error() {
+    match Engine::builder().postgres_schema("orphan").build().await {
+        Err(error @ Error::Storage(_)) => assert!(error.to_string().contains("no URL"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn an_unreachable_server_is_a_storage_error() {
     let result = Engine::builder()
         .postgres("postgres://postgres@127.0.0.1:1/test")

@@ -202,8 +202,8 @@ async fn a_store_that_lost_its_lock_stops_writing() {
     let ended = admin
         .execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks \
-             WHERE locktype = 'advisory' AND objsubid = 1 \
-             AND objid = ((hashtext('workflow-store:' || $1)::bigint) & 4294967295)::oid",
+             WHERE locktype = 'advisory' AND objsubid = 2 \
+             AND objid = ((hashtext($1)::bigint) & 4294967295)::oid",
             &[&schema.0],
         )
         .await
@@ -232,4 +232,39 @@ async fn a_store_that_lost_its_lock_stops_writing() {
     store.close().await.unwrap();
     let again = PgStore::connect(&url(), &schema.0).await.unwrap();
     again.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_repeated_expectations_match_the_other_stores() {
+    let schema = Schema::new();
+    let store = PgStore::connect(&url(), &schema.0).await.unwrap();
+    // A key too long for the database's index is refused before anything is written.
+    let mut batch = Batch::new();
+    batch.put(RUNS, "fine", "1");
+    batch.put(RUNS, vec![b'k'; 3_000], "2");
+    assert!(matches!(
+        store.commit(batch, Durability::Sync).await,
+        Err(StorageError::InvalidKey { .. })
+    ));
+    assert_eq!(store.get(RUNS, b"fine").await.unwrap(), None);
+    // The same expectation twice is one; two that cannot both hold are a conflict.
+    let mut batch = Batch::new();
+    batch.expect(RUNS, "twice", None);
+    batch.expect(RUNS, "twice", None);
+    batch.put(RUNS, "twice", "1");
+    store.commit(batch, Durability::Sync).await.unwrap();
+    assert_eq!(
+        store.get(RUNS, b"twice").await.unwrap(),
+        Some(b"1".to_vec())
+    );
+    let mut batch = Batch::new();
+    batch.expect(RUNS, "both", None);
+    batch.expect(RUNS, "both", Some(Vec::new()));
+    batch.put(RUNS, "both", "x");
+    assert!(matches!(
+        store.commit(batch, Durability::Sync).await,
+        Err(StorageError::Conflict { .. })
+    ));
+    assert_eq!(store.get(RUNS, b"both").await.unwrap(), None);
+    store.close().await.unwrap();
 }

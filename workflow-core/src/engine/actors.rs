@@ -249,19 +249,35 @@ impl Shared {
     /// Applies (if `succeeded`) or drops the pending state of a finished call, drops its index
     /// entry, and then lets the writers behind it go.
     pub(crate) async fn settle_call(self: &Arc<Self>, actor: &str, call: u64, succeeded: bool) {
-        let settled = async {
-            let batch = self.settle_writes(actor, call, succeeded).await?;
-            self.committer
-                .commit(batch)
-                .await
-                .map_err(Error::from_storage)
+        let settle = Settle {
+            actor: actor.to_string(),
+            call,
+            succeeded,
         };
-        match settled.await {
-            Ok(()) => self.actors.call_ended(actor, call),
+        let written = self.write_settle(&settle).await;
+        self.after_settle(&settle, written);
+    }
+
+    /// The writes of [`settle_call`](Shared::settle_call), committed.
+    pub(crate) async fn write_settle(&self, settle: &Settle) -> Result<()> {
+        let batch = self
+            .settle_writes(&settle.actor, settle.call, settle.succeeded)
+            .await?;
+        self.committer
+            .commit(batch)
+            .await
+            .map_err(Error::from_storage)
+    }
+
+    /// Lets the writers behind a settled call go; if its writes failed, they look again (and
+    /// settle it themselves).
+    pub(crate) fn after_settle(&self, settle: &Settle, written: Result<()>) {
+        match written {
+            Ok(()) => self.actors.call_ended(&settle.actor, settle.call),
             Err(error) => {
-                let id = call_workflow_id(actor, call);
+                let id = call_workflow_id(&settle.actor, settle.call);
                 tracing::warn!(workflow.id = %id, %error, "cannot apply an actor call's state");
-                self.actors.poke(actor);
+                self.actors.poke(&settle.actor);
             }
         }
     }

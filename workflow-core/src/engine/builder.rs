@@ -87,7 +87,9 @@ impl EngineBuilder {
     /// The schema and its tables are created, or migrated, when the engine is built.
     ///
     /// One engine holds a schema at a time: a second gets [`Error::Locked`](crate::Error::Locked)
-    /// until the first is closed or its process ends.
+    /// until the first is closed or its process ends. It takes the place of
+    /// [`path`](EngineBuilder::path) and [`storage`](EngineBuilder::storage). Connections are
+    /// not encrypted: reach the server over a private network or a tunnel.
     ///
     /// # Examples
     ///

@@ -162,8 +162,16 @@ impl Engine {
                     Ok(true) => Finish::Canceled,
                     _ => Finish::Interrupted,
                 };
-                shared.call_finished(&id, &finish);
+                let settle = shared.call_finished(&id, &finish);
                 shared.lock().release(&id, finish);
+                if let Some(settle) = settle {
+                    let shared = Arc::clone(shared);
+                    tokio::spawn(async move {
+                        let (actor, call, succeeded) =
+                            (settle.actor, settle.call, settle.succeeded);
+                        shared.settle_call(&actor, call, succeeded).await;
+                    });
+                }
                 written.map(|_| ())
             }
         }
@@ -315,6 +323,11 @@ impl Engine {
         for mut finish in shared.shut_down() {
             let _ = finish.wait_for(Option::is_some).await;
         }
+        // Calls that ended while closing report their end once their state is applied.
+        let settling = std::mem::take(&mut shared.lock().settling);
+        for task in settling {
+            let _ = task.await;
+        }
         {
             let mut state = shared.lock();
             let queued: Vec<_> = state.active.keys().cloned().collect();
@@ -336,7 +349,8 @@ impl Engine {
 
 impl Engine {
     /// Returns the space of deleted workflows to the disk: writes out what the store buffers
-    /// in memory and merges its files without the deleted records.
+    /// in memory and merges its files without the deleted records (on PostgreSQL, a `VACUUM`
+    /// makes their space reusable by the store's table).
     ///
     /// [`delete`](Engine::delete) removes records at once, but the embedded store frees their
     /// bytes only when it merges its files, which it does by itself as it grows; call this

@@ -172,6 +172,14 @@ impl Engine {
         let settings = {
             let mut settings = settings;
             if let Some((url, schema)) = settings.postgres.take() {
+                if url.is_empty() {
+                    return Err(StorageError::InvalidConfig {
+                        reason: "a PostgreSQL schema is set but no URL: call \
+                                 EngineBuilder::postgres(url)"
+                            .to_string(),
+                    }
+                    .into());
+                }
                 let store = workflow_storage::PgStore::connect(&url, &schema).await?;
                 settings.storage = Some(Arc::new(store));
             }

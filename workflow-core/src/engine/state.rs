@@ -47,6 +47,9 @@ pub(crate) struct EngineState {
     queued: HashMap<Arc<str>, Launch>,
     pub(crate) next_queue_seq: u64,
     pub(crate) closed: bool,
+    /// Finished actor calls whose new state is being applied before their end is reported:
+    /// `close` lets them finish.
+    pub(crate) settling: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl EngineState {
@@ -341,16 +344,18 @@ impl Shared {
             // Before the id is free for another run.
             self.events.forget_workflow(id);
             if let Some(settle) = self.call_finished(id, &finish) {
-                // The call's end is reported once the actor's new state is applied.
+                // The call's end is reported once the actor's new state is applied, and the
+                // writers behind it go once it is no longer active.
                 let shared = self.clone();
                 let id = id.to_string();
-                tokio::spawn(async move {
-                    shared
-                        .settle_call(&settle.actor, settle.call, settle.succeeded)
-                        .await;
+                let settling = tokio::spawn(async move {
+                    let written = shared.write_settle(&settle).await;
                     shared.lock().release(&id, finish);
+                    shared.after_settle(&settle, written);
                     shared.pump();
                 });
+                state.settling.retain(|task| !task.is_finished());
+                state.settling.push(settling);
                 return;
             }
             state.release(id, finish);

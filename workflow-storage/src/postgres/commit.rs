@@ -18,11 +18,13 @@ pub(crate) async fn apply(
     durability: Durability,
 ) -> Result<std::result::Result<(), tokio_postgres::Error>> {
     let run = async {
-        if durability == Durability::Buffered {
-            // The server still writes it; it may lose it only if the server itself crashes.
-            tx.batch_execute("SET LOCAL synchronous_commit = off")
-                .await?;
-        }
+        // Whatever the server's or role's default: `Sync` waits for the server's flush;
+        // `Buffered` does not (the server may lose it only if the server itself crashes).
+        tx.batch_execute(match durability {
+            Durability::Sync => "SET LOCAL synchronous_commit = on",
+            Durability::Buffered => "SET LOCAL synchronous_commit = off",
+        })
+        .await?;
         let placeholders = match check(tx, schema, expectations).await? {
             Ok(placeholders) => placeholders,
             Err(conflict) => return Ok(Err(conflict)),
@@ -52,6 +54,18 @@ async fn check(
 > {
     let mut sorted: Vec<&Expectation> = expectations.iter().collect();
     sorted.sort_by(|a, b| (a.keyspace.name(), &a.key).cmp(&(b.keyspace.name(), &b.key)));
+    // One check per key: the same expectation twice is one, two different ones on a key
+    // cannot both hold.
+    sorted.dedup_by(|later, earlier| later == earlier);
+    if let Some(pair) = sorted
+        .windows(2)
+        .find(|pair| (pair[0].keyspace, &pair[0].key) == (pair[1].keyspace, &pair[1].key))
+    {
+        return Ok(Err(StorageError::Conflict {
+            keyspace: pair[0].keyspace.name(),
+            key: render_key(&pair[0].key),
+        }));
+    }
     let mut placeholders = Vec::new();
     for expectation in sorted {
         let keyspace = expectation.keyspace.name();

@@ -3,23 +3,26 @@
 
 mod commit;
 mod errors;
+mod lock;
 mod queries;
 mod schema;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use tokio::sync::Mutex;
 use tokio_postgres::NoTls;
 
 use crate::batch::check_limits;
+use crate::error::render_key;
 use crate::scan::page_bounds;
-use crate::{Batch, Durability, Keyspace, Order, Result, Storage, StorageError};
+use crate::{
+    Batch, Durability, Expectation, Keyspace, Operation, Order, Result, Storage, StorageError,
+};
 use errors::{map_pg_error, map_pool_error};
+use lock::SchemaLock;
 use queries::RangeQuery;
 
 /// Connections a store keeps open at most.
@@ -65,10 +68,8 @@ pub struct PgStore {
     schema: String,
     /// The server and database, without credentials, for messages.
     target: String,
-    /// The connection holding the schema's lock, until the store is closed.
-    lock: Mutex<Option<tokio_postgres::Client>>,
-    /// Set when that connection ends: the lock may be another store's now.
-    lock_lost: Arc<AtomicBool>,
+    /// The connection holding the schema's lock.
+    lock: SchemaLock,
     closed: AtomicBool,
 }
 
@@ -113,34 +114,12 @@ impl PgStore {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let target = describe_target(&config);
-        let (mut lock, connection) = config
-            .connect(NoTls)
-            .await
-            .map_err(|error| map_pg_error(&target, error))?;
-        let lock_lost = Arc::new(AtomicBool::new(false));
-        let lost = Arc::clone(&lock_lost);
-        tokio::spawn(async move {
-            let ended = connection.await;
-            // Without its connection the lock is free for another store: this one stops
-            // writing (close sets the flag first, so a close is no loss).
-            if !lost.swap(true, Ordering::AcqRel) {
-                tracing::warn!(?ended, "the connection holding the store's lock ended");
-            }
-        });
-        let held: bool = lock
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtext('workflow-store:' || $1))",
-                &[&schema],
-            )
-            .await
-            .map_err(|error| map_pg_error(&target, error))?
-            .get(0);
-        if !held {
-            return Err(StorageError::Locked {
-                path: format!("{target} (schema {schema})").into(),
-            });
+        let (mut client, lost) = lock::acquire(&config, schema, &target).await?;
+        if let Err(error) = schema::migrate(&mut client, schema, &target).await {
+            lost.store(true, Ordering::Release);
+            return Err(error);
         }
-        schema::migrate(&mut lock, schema, &target).await?;
+        let lock = SchemaLock::hold(client, lost);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -160,8 +139,7 @@ impl PgStore {
             pool,
             schema: schema.to_string(),
             target,
-            lock: Mutex::new(Some(lock)),
-            lock_lost,
+            lock,
             closed: AtomicBool::new(false),
         })
     }
@@ -260,8 +238,9 @@ impl Storage for PgStore {
     async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
         let (operations, expectations) = batch.into_parts();
         check_limits(&operations)?;
+        check_pg_limits(&operations, &expectations)?;
         let mut client = self.client().await?;
-        if self.lock_lost.load(Ordering::Acquire) {
+        if self.lock.is_lost() {
             return Err(StorageError::Unreachable {
                 target: self.target.clone(),
                 reason: "the connection holding the store's lock was lost, so another engine \
@@ -323,22 +302,55 @@ impl Storage for PgStore {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(StorageError::Closed);
         }
-        self.lock_lost.store(true, Ordering::Release);
         self.pool.close();
-        if let Some(lock) = self.lock.lock().await.take() {
-            let unlocked = lock
-                .execute(
-                    "SELECT pg_advisory_unlock(hashtext('workflow-store:' || $1))",
-                    &[&self.schema],
-                )
-                .await;
-            if let Err(error) = unlocked {
-                // Dropping the connection releases the lock all the same.
-                tracing::debug!(%error, "unlocking the schema failed");
-            }
-        }
+        self.lock.release(&self.schema).await;
         Ok(())
     }
+}
+
+/// Keys longer than this do not fit PostgreSQL's index entries (about 2.7 kB).
+const MAX_PG_KEY: usize = 2_048;
+
+/// Values from this size on exceed what one PostgreSQL field holds (1 GB).
+const MAX_PG_VALUE: usize = 1 << 30;
+
+/// Refuses, as [`StorageError::InvalidKey`] and before anything is written, keys and values
+/// that PostgreSQL cannot store though the embedded store can.
+fn check_pg_limits(operations: &[Operation], expectations: &[Expectation]) -> Result<()> {
+    let refuse = |keyspace: Keyspace, key: &[u8], reason: String| {
+        Err(StorageError::InvalidKey {
+            keyspace: keyspace.name(),
+            key: render_key(key),
+            reason,
+        })
+    };
+    let long_key = || format!("keys of the PostgreSQL store have at most {MAX_PG_KEY} bytes");
+    for expectation in expectations {
+        if expectation.key.len() > MAX_PG_KEY {
+            return refuse(expectation.keyspace, &expectation.key, long_key());
+        }
+    }
+    for operation in operations {
+        let (keyspace, key, value) = match operation {
+            Operation::Put {
+                keyspace,
+                key,
+                value,
+            } => (*keyspace, key, Some(value)),
+            Operation::Delete { keyspace, key } => (*keyspace, key, None),
+        };
+        if key.len() > MAX_PG_KEY {
+            return refuse(keyspace, key, long_key());
+        }
+        if value.is_some_and(|value| value.len() >= MAX_PG_VALUE) {
+            return refuse(
+                keyspace,
+                key,
+                "values of the PostgreSQL store are smaller than 1 GiB".to_string(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `host:port/database` of a configuration, never its password.
@@ -357,18 +369,27 @@ fn describe_target(config: &tokio_postgres::Config) -> String {
     format!("{host}:{port}/{database}")
 }
 
-/// A URL with any password replaced, for messages.
+/// A connection string with any password replaced, for messages: the password of a URL's
+/// user, a `password=` query parameter, or a `password=` key of a key-value string.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
+    let mut shown = url.to_string();
+    if let (Some(scheme), Some(at)) = (shown.find("://"), shown.rfind('@')) {
+        if at > scheme {
+            if let Some(colon) = shown[scheme + 3..at].find(':') {
+                shown.replace_range(scheme + 3 + colon + 1..at, "***");
             }
         }
-        _ => url.to_string(),
     }
+    let mut from = 0;
+    while let Some(found) = shown[from..].find("password=") {
+        let start = from + found + "password=".len();
+        let end = shown[start..]
+            .find(|c: char| c == '&' || c.is_whitespace())
+            .map_or(shown.len(), |end| start + end);
+        shown.replace_range(start..end, "***");
+        from = start + 3;
+    }
+    shown
 }
 
 #[cfg(test)]
@@ -382,6 +403,14 @@ mod tests {
             "postgres://app:***@db:5432/jobs"
         );
         assert_eq!(redact("postgres://app@db/jobs"), "postgres://app@db/jobs");
+        assert_eq!(
+            redact("postgres://db/jobs?user=app&password=s3cret&sslmode=disable"),
+            "postgres://db/jobs?user=app&password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact("host=db user=app password=s3cret dbname=jobs"),
+            "host=db user=app password=*** dbname=jobs"
+        );
         let config =
             tokio_postgres::Config::from_str("postgres://app:s3cret@db:6543/jobs").unwrap();
         assert_eq!(describe_target(&config), "db:6543/jobs");

@@ -29,31 +29,26 @@ pub(crate) fn validate_schema_name(name: &str) -> Result<()> {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && !name.as_bytes()[0].is_ascii_digit();
+        && !name.as_bytes()[0].is_ascii_digit()
+        && !name.starts_with("pg_");
     if valid {
         Ok(())
     } else {
         Err(StorageError::InvalidConfig {
             reason: format!(
                 "schema name `{}` is not 1 to 63 lowercase letters, digits and `_` starting with \
-                 a letter or `_`",
+                 a letter or `_` (and not `pg_`, which PostgreSQL keeps for itself)",
                 name.escape_debug()
             ),
         })
     }
 }
 
-/// Creates the schema and its tables, or brings them to [`SCHEMA_VERSION`]. Engines
-/// starting at once take turns under a transaction-level advisory lock.
+/// Creates the schema and its tables, or brings them to [`SCHEMA_VERSION`], in one
+/// transaction. The caller holds the schema's lock, so no other store migrates it at once.
 pub(crate) async fn migrate(client: &mut Client, schema: &str, target: &str) -> Result<()> {
     let map = |error| map_pg_error(target, error);
     let tx = client.transaction().await.map_err(map)?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('workflow-migrate:' || $1))",
-        &[&schema],
-    )
-    .await
-    .map_err(map)?;
     tx.batch_execute(&format!(
         "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
          CREATE TABLE IF NOT EXISTS \"{schema}\".meta (name text PRIMARY KEY, value text NOT NULL);"
@@ -118,7 +113,17 @@ mod tests {
         for good in ["workflow", "w_1", "_x", &"a".repeat(63)] {
             assert!(validate_schema_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "1a", "A", "a-b", "a\"b", "a b", "é", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "1a",
+            "A",
+            "a-b",
+            "a\"b",
+            "a b",
+            "é",
+            "pg_x",
+            &"a".repeat(64),
+        ] {
             assert!(
                 matches!(
                     validate_schema_name(bad),
