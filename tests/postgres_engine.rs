@@ -340,3 +340,109 @@ async fn a_database_lost_mid_run_is_an_error_and_the_workflow_finishes_after(
     );
     engine.close().await
 }
+
+const STALE_ROLE: &str = "WORKFLOW_STALE_ROLE";
+
+/// In the engine paused past its lease ("A"), waits for the test's word, then answers "A";
+/// in its successor, answers "B" at once.
+#[task]
+async fn stall(runs: String) -> String {
+    let who = std::env::var(STALE_ROLE).unwrap_or_else(|_| "B".to_string());
+    record_run(&runs, &format!("stall-{who}"));
+    if who == "A" {
+        let release = std::path::Path::new(&runs).with_extension("release");
+        while !release.exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    who
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_engine_past_its_lease_cannot_commit_over_its_successor() -> workflow::Result<()> {
+    if std::env::var_os(STALE_ROLE).is_some() {
+        let (schema, runs) = (std::env::var(STORE).unwrap(), std::env::var(RUNS).unwrap());
+        let engine = Engine::builder()
+            .postgres(support::postgres::url())
+            .postgres_schema(schema)
+            .postgres_lease(Duration::from_secs(1))
+            .build()
+            .await?;
+        let outcome = engine.run("stale", stall::bind(runs.clone())).await;
+        let text = match outcome {
+            Ok(output) => format!("ok {output}"),
+            Err(error) => format!("error {error}"),
+        };
+        std::fs::write(std::path::Path::new(&runs).with_extension("outcome"), text).unwrap();
+        let _ = engine.close().await;
+        return Ok(());
+    }
+    let schema = Schema::new("stale");
+    let scenario = Scenario::new();
+    let runs = scenario.runs();
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_paused_engine_past_its_lease_cannot_commit_over_its_successor",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(STALE_ROLE, "A")
+        .env(STORE, &schema.0)
+        .env(RUNS, &runs)
+        .spawn()
+        .unwrap();
+    let mut child = Reaped(child);
+    scenario.wait_for(|counts| counts.contains_key("stall-A"));
+    // The engine stops dead past its lease: no renewal, no commit.
+    let pid = child.0.id().to_string();
+    let signal = |name: &str| {
+        let sent = std::process::Command::new("kill")
+            .args([name, pid.as_str()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill {name}");
+    };
+    signal("-STOP");
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+
+    // A successor takes the schema over and finishes the workflow.
+    let engine = schema.builder().build().await?;
+    assert_eq!(engine.resume::<String>("stale").await?, "B");
+
+    // The paused engine wakes up, its task ends, and its late commit is refused.
+    std::fs::write(std::path::Path::new(&runs).with_extension("release"), b"go").unwrap();
+    signal("-CONT");
+    let outcome_file = std::path::Path::new(&runs).with_extension("outcome");
+    let started = std::time::Instant::now();
+    while !outcome_file.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the paused engine never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = child.0.wait();
+    // Its run reports the refusal, or the workflow's stored output (its successor's); never
+    // its own late answer.
+    let outcome = std::fs::read_to_string(&outcome_file).unwrap();
+    assert!(
+        outcome == "ok B" || (outcome.starts_with("error") && outcome.contains("took over")),
+        "the stale engine's run: {outcome}"
+    );
+    // The stored output is the successor's.
+    assert_eq!(engine.output::<String>("stale").await?, "B");
+    assert_eq!(engine.task_output::<String>("stale", "stall").await?, "B");
+    let counts = run_counts(&scenario.runs);
+    assert_eq!((counts["stall-A"], counts["stall-B"]), (1, 1));
+    engine.close().await
+}
+
+/// A child process that is killed (if still running) and reaped when dropped.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

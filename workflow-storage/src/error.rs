@@ -116,6 +116,17 @@ pub enum StorageError {
         reason: String,
     },
 
+    /// Another engine took the store over (this one did not renew its lease in time, for
+    /// example while its process was paused), so this one may no longer write to it.
+    #[error(
+        "another engine took over the store at `{target}`, so this engine's writes are \
+         refused; close this engine (its work goes on in the other one)"
+    )]
+    Fenced {
+        /// The server, database and schema.
+        target: String,
+    },
+
     /// The store's tables were made by a newer build of `workflow`.
     #[error(
         "schema `{schema}` holds store version {found}, newer than this build supports \

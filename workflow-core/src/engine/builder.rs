@@ -35,9 +35,9 @@ pub struct EngineBuilder {
     pub(crate) max_pending: usize,
     pub(crate) object_cache_bytes: u64,
     pub(crate) admin_socket: bool,
-    /// The URL and schema of a PostgreSQL store.
+    /// The URL, schema and lease of a PostgreSQL store.
     #[cfg(feature = "postgres")]
-    pub(crate) postgres: Option<(String, String)>,
+    pub(crate) postgres: Option<PostgresSettings>,
 }
 
 impl Default for EngineBuilder {
@@ -106,11 +106,7 @@ impl EngineBuilder {
     /// ```
     #[cfg(feature = "postgres")]
     pub fn postgres(mut self, url: impl Into<String>) -> Self {
-        let schema = self
-            .postgres
-            .take()
-            .map_or_else(|| "workflow".to_string(), |(_, schema)| schema);
-        self.postgres = Some((url.into(), schema));
+        self.postgres.get_or_insert_with(Default::default).url = url.into();
         self
     }
 
@@ -127,11 +123,28 @@ impl EngineBuilder {
     /// ```
     #[cfg(feature = "postgres")]
     pub fn postgres_schema(mut self, schema: impl Into<String>) -> Self {
-        let url = self
-            .postgres
-            .take()
-            .map_or_else(String::new, |(url, _)| url);
-        self.postgres = Some((url, schema.into()));
+        self.postgres.get_or_insert_with(Default::default).schema = schema.into();
+        self
+    }
+
+    /// How long the engine's hold on its PostgreSQL schema lasts without renewal (5 seconds
+    /// by default; renewed every third of that): past it, another engine may take the schema
+    /// over, and this one's writes are refused from then on
+    /// ([`StorageError::Fenced`](workflow_storage::StorageError::Fenced)). A process that ends
+    /// frees the schema at once, whatever the lease.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = workflow::Engine::builder()
+    ///     .postgres("postgres://127.0.0.1/test")
+    ///     .postgres_lease(Duration::from_secs(30));
+    /// # let _ = builder;
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn postgres_lease(mut self, lease: std::time::Duration) -> Self {
+        self.postgres.get_or_insert_with(Default::default).lease = lease;
         self
     }
 
@@ -229,8 +242,8 @@ impl EngineBuilder {
     /// The schema of a PostgreSQL store, if one is set; never its URL (it may hold a password).
     fn postgres_schema_name(&self) -> Option<&str> {
         #[cfg(feature = "postgres")]
-        if let Some((_, schema)) = &self.postgres {
-            return Some(schema);
+        if let Some(settings) = &self.postgres {
+            return Some(&settings.schema);
         }
         None
     }
@@ -248,5 +261,25 @@ impl std::fmt::Debug for EngineBuilder {
             .field("admin_socket", &self.admin_socket)
             .field("postgres_schema", &self.postgres_schema_name())
             .finish()
+    }
+}
+
+/// The settings of a PostgreSQL store.
+#[cfg(feature = "postgres")]
+#[derive(Clone, Debug)]
+pub(crate) struct PostgresSettings {
+    pub(crate) url: String,
+    pub(crate) schema: String,
+    pub(crate) lease: std::time::Duration,
+}
+
+#[cfg(feature = "postgres")]
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        PostgresSettings {
+            url: String::new(),
+            schema: "workflow".to_string(),
+            lease: std::time::Duration::from_secs(5),
+        }
     }
 }

@@ -171,8 +171,8 @@ impl Engine {
         #[cfg(feature = "postgres")]
         let settings = {
             let mut settings = settings;
-            if let Some((url, schema)) = settings.postgres.take() {
-                if url.is_empty() {
+            if let Some(postgres) = settings.postgres.take() {
+                if postgres.url.is_empty() {
                     return Err(StorageError::InvalidConfig {
                         reason: "a PostgreSQL schema is set but no URL: call \
                                  EngineBuilder::postgres(url)"
@@ -180,7 +180,12 @@ impl Engine {
                     }
                     .into());
                 }
-                let store = workflow_storage::PgStore::connect(&url, &schema).await?;
+                let store = workflow_storage::PgStore::connect_with_lease(
+                    &postgres.url,
+                    &postgres.schema,
+                    postgres.lease,
+                )
+                .await?;
                 settings.storage = Some(Arc::new(store));
             }
             settings

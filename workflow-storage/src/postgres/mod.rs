@@ -25,6 +25,9 @@ use errors::{map_pg_error, map_pool_error};
 use lock::SchemaLock;
 use queries::RangeQuery;
 
+/// How long a store's hold on its schema lasts without renewal, unless set.
+const DEFAULT_LEASE: Duration = Duration::from_secs(5);
+
 /// Connections a store keeps open at most.
 const POOL_SIZE: usize = 16;
 
@@ -39,9 +42,12 @@ const TRANSIENT_ATTEMPTS: usize = 5;
 ///
 /// The schema (`workflow` unless another is given) is created on first use and its tables
 /// are migrated to this build's version; a schema of a newer build is refused with
-/// [`StorageError::NewerSchema`]. One store holds the schema at a time: a second one gets
-/// [`StorageError::Locked`] until the first is closed or its process ends (the lock is
-/// PostgreSQL's, held by a connection of the store, so a killed process frees it).
+/// [`StorageError::NewerSchema`]. One store holds the schema at a time, under a lease
+/// renewed every few seconds: a second one gets [`StorageError::Locked`] until the first is
+/// closed, its process ends (noticed at once through an advisory lock on the holder's
+/// connection), or its lease runs out (a paused or cut-off process). Every commit checks the
+/// lease's fencing token in its transaction, so a holder that lost the lease can never write
+/// over its successor's work: its commits are [`StorageError::Fenced`].
 ///
 /// Commits are transactions: expectations are checked under row locks, and the batch's
 /// writes apply atomically. Under [`Durability::Buffered`] a commit does not wait for the
@@ -105,7 +111,42 @@ impl PgStore {
     /// # }
     /// ```
     pub async fn connect(url: &str, schema: &str) -> Result<PgStore> {
+        PgStore::connect_with_lease(url, schema, DEFAULT_LEASE).await
+    }
+
+    /// As [`connect`](PgStore::connect), with a lease of `lease` (5 seconds by default): how
+    /// long the store may go without renewing its hold before another engine may take the
+    /// schema over. It is renewed every third of that; a longer lease rides out longer
+    /// pauses of the process, a shorter one hands the schema over sooner when a process
+    /// hangs. (A process that ends frees the schema at once, whatever the lease.)
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](PgStore::connect), and [`StorageError::InvalidConfig`] for a lease
+    /// under 300 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow_storage::Result<()> {
+    /// use std::time::Duration;
+    /// let store = workflow_storage::PgStore::connect_with_lease(
+    ///     "postgres://127.0.0.1/test",
+    ///     "workflow",
+    ///     Duration::from_secs(30),
+    /// )
+    /// .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_with_lease(url: &str, schema: &str, lease: Duration) -> Result<PgStore> {
         schema::validate_schema_name(schema)?;
+        if lease < Duration::from_millis(300) {
+            return Err(StorageError::InvalidConfig {
+                reason: format!("a lease of {lease:?} is too short: give it at least 300 ms"),
+            });
+        }
         let mut config =
             tokio_postgres::Config::from_str(url).map_err(|error| StorageError::InvalidConfig {
                 reason: format!("`{}` is not a PostgreSQL URL: {error}", redact(url)),
@@ -114,12 +155,19 @@ impl PgStore {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let target = describe_target(&config);
-        let (mut client, lost) = lock::acquire(&config, schema, &target).await?;
-        if let Err(error) = schema::migrate(&mut client, schema, &target).await {
-            lost.store(true, Ordering::Release);
-            return Err(error);
-        }
-        let lock = SchemaLock::hold(client, lost);
+        let (mut client, locked, lost) = lock::connect(&config, schema, &target).await?;
+        let taken = async {
+            schema::migrate(&mut client, schema, &target).await?;
+            lock::take_lease(&mut client, schema, &target, locked, lease).await
+        };
+        let fence = match taken.await {
+            Ok(fence) => fence,
+            Err(error) => {
+                lost.store(true, Ordering::Release);
+                return Err(error);
+            }
+        };
+        let lock = SchemaLock::hold(client, schema, fence, locked, lost, lease);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -240,6 +288,11 @@ impl Storage for PgStore {
         check_limits(&operations)?;
         check_pg_limits(&operations, &expectations)?;
         let mut client = self.client().await?;
+        if self.lock.is_fenced() {
+            return Err(StorageError::Fenced {
+                target: format!("{} (schema {})", self.target, self.schema),
+            });
+        }
         if self.lock.is_lost() {
             return Err(StorageError::Unreachable {
                 target: self.target.clone(),
@@ -251,6 +304,15 @@ impl Storage for PgStore {
         let map = |error| map_pg_error(&self.target, error);
         for attempt in 1..=TRANSIENT_ATTEMPTS {
             let tx = client.transaction().await.map_err(map)?;
+            match lock::check_fence(&tx, &self.schema, self.lock.fence()).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(StorageError::Fenced {
+                        target: format!("{} (schema {})", self.target, self.schema),
+                    })
+                }
+                Err(error) => return Err(map(error)),
+            }
             let applied = commit::apply(
                 &tx,
                 &self.schema,

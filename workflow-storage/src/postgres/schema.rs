@@ -6,7 +6,7 @@ use super::errors::map_pg_error;
 use crate::{Result, StorageError};
 
 /// The newest version of the tables this build knows.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// The migrations, in order: entry `n` brings the tables from version `n` to `n + 1`.
 /// `{schema}` is replaced by the quoted schema name.
@@ -18,6 +18,15 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         key bytea NOT NULL,
         value bytea NOT NULL,
         PRIMARY KEY (keyspace, key)
+    )",
+    // 2: the lease of the store's holder: who, with which fence, until when, and whether it
+    // holds the advisory lock that tells a live session from a gone one.
+    "CREATE TABLE {schema}.leases (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        fence bigint NOT NULL,
+        expires_at timestamptz NOT NULL,
+        locked boolean NOT NULL
     )",
 ];
 
