@@ -4,39 +4,69 @@
 use tokio_postgres::Transaction;
 
 use super::errors::map_pg_error;
-use crate::{
-    batch::last_writes, error::render_key, Durability, Expectation, Operation, Result, StorageError,
-};
+use super::lock::{check_fence, Fence};
+use crate::{batch::last_writes, error::render_key, Expectation, Operation, Result, StorageError};
 
-/// Applies `operations` if `expectations` hold, within `tx`; the caller commits.
+/// What a commit needs besides its batch.
+pub(crate) struct Context<'a> {
+    pub(crate) schema: &'a str,
+    pub(crate) target: &'a str,
+    /// The lease the store must still hold.
+    pub(crate) fence: &'a Fence,
+    /// The `SET LOCAL synchronous_commit` the durability needs, if the server's default
+    /// does not already give it.
+    pub(crate) setting: Option<&'static str>,
+}
+
+/// Applies `operations` within `tx` if the store still holds its lease and `expectations`
+/// hold; the caller commits. Without expectations, the lease check and the writes are sent
+/// at once, so a commit costs few round trips whatever its size (their order does not
+/// matter: a takeover either waits for this transaction's lock on the lease, or is seen by
+/// it). If the lease or an expectation fails, the caller drops `tx` and nothing is written.
 pub(crate) async fn apply(
     tx: &Transaction<'_>,
-    schema: &str,
-    target: &str,
+    context: &Context<'_>,
     operations: Vec<Operation>,
     expectations: &[Expectation],
-    durability: Durability,
 ) -> Result<std::result::Result<(), tokio_postgres::Error>> {
     let run = async {
-        // Whatever the server's or role's default: `Sync` waits for the server's flush;
-        // `Buffered` does not (the server may lose it only if the server itself crashes).
-        tx.batch_execute(match durability {
-            Durability::Sync => "SET LOCAL synchronous_commit = on",
-            Durability::Buffered => "SET LOCAL synchronous_commit = off",
-        })
-        .await?;
-        let placeholders = match check(tx, schema, expectations).await? {
+        let setting = async {
+            match context.setting {
+                Some(sql) => tx.batch_execute(sql).await,
+                None => Ok(()),
+            }
+        };
+        let fence = check_fence(tx, context.schema, context.fence);
+        if expectations.is_empty() {
+            let (_, held, ()) = tokio::try_join!(
+                setting,
+                fence,
+                write(tx, context.schema, operations, Vec::new())
+            )?;
+            return Ok(if held { Ok(()) } else { Err(fenced(context)) });
+        }
+        let (_, held) = tokio::try_join!(setting, fence)?;
+        if !held {
+            return Ok(Err(fenced(context)));
+        }
+        let placeholders = match check(tx, context.schema, expectations).await? {
             Ok(placeholders) => placeholders,
             Err(conflict) => return Ok(Err(conflict)),
         };
-        write(tx, schema, operations, placeholders).await?;
+        write(tx, context.schema, operations, placeholders).await?;
         Ok(Ok(()))
     };
     match run.await {
         Ok(Ok(())) => Ok(Ok(())),
-        Ok(Err(conflict)) => Err(conflict),
+        Ok(Err(refused)) => Err(refused),
         Err(error) if super::errors::is_transient(&error) => Ok(Err(error)),
-        Err(error) => Err(map_pg_error(target, error)),
+        Err(error) => Err(map_pg_error(context.target, error)),
+    }
+}
+
+fn fenced(context: &Context<'_>) -> StorageError {
+    StorageError::Fenced {
+        target: format!("{} (schema {})", context.target, context.schema),
     }
 }
 
@@ -108,7 +138,8 @@ async fn check(
     Ok(Ok(placeholders))
 }
 
-/// Writes the last operation on each key: puts in one upsert, deletes in one statement.
+/// Writes the last operation on each key: deletes in one statement and puts in one upsert,
+/// sent at once unless a placeholder must go before a put of its key.
 async fn write(
     tx: &Transaction<'_>,
     schema: &str,
@@ -117,6 +148,9 @@ async fn write(
 ) -> std::result::Result<(), tokio_postgres::Error> {
     let keep = last_writes(&operations);
     let mut puts: Vec<(&'static str, Vec<u8>, Vec<u8>)> = Vec::new();
+    // Keys of the batch's own operations are distinct; a placeholder may share one with a
+    // put, and must then be deleted before the put runs.
+    let sequential = !placeholders.is_empty();
     let mut deletes: Vec<(String, Vec<u8>)> = placeholders;
     for (operation, keep) in operations.into_iter().zip(keep) {
         if !keep {
@@ -131,35 +165,45 @@ async fn write(
             Operation::Delete { keyspace, key } => deletes.push((keyspace.name().to_string(), key)),
         }
     }
-    // A placeholder the batch writes is overwritten by the upsert, which comes after.
-    if !deletes.is_empty() {
-        let keyspaces: Vec<&str> = deletes.iter().map(|(k, _)| k.as_str()).collect();
-        let keys: Vec<&[u8]> = deletes.iter().map(|(_, key)| key.as_slice()).collect();
-        tx.execute(
-            &format!(
-                "DELETE FROM \"{schema}\".records AS r \
-                 USING UNNEST($1::text[], $2::bytea[]) AS d(keyspace, key) \
-                 WHERE r.keyspace = d.keyspace AND r.key = d.key"
-            ),
-            &[&keyspaces, &keys],
-        )
-        .await?;
-    }
-    if !puts.is_empty() {
-        // In key order, so that concurrent batches lock rows in one order.
-        puts.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let keyspaces: Vec<&str> = puts.iter().map(|(k, _, _)| *k).collect();
-        let keys: Vec<&[u8]> = puts.iter().map(|(_, key, _)| key.as_slice()).collect();
-        let values: Vec<&[u8]> = puts.iter().map(|(_, _, value)| value.as_slice()).collect();
-        tx.execute(
-            &format!(
-                "INSERT INTO \"{schema}\".records (keyspace, key, value) \
-                 SELECT * FROM UNNEST($1::text[], $2::bytea[], $3::bytea[]) \
-                 ON CONFLICT (keyspace, key) DO UPDATE SET value = EXCLUDED.value"
-            ),
-            &[&keyspaces, &keys, &values],
-        )
-        .await?;
+    // In key order, so that concurrent batches lock rows in one order.
+    puts.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let delete_keyspaces: Vec<&str> = deletes.iter().map(|(k, _)| k.as_str()).collect();
+    let delete_keys: Vec<&[u8]> = deletes.iter().map(|(_, key)| key.as_slice()).collect();
+    let put_keyspaces: Vec<&str> = puts.iter().map(|(k, _, _)| *k).collect();
+    let put_keys: Vec<&[u8]> = puts.iter().map(|(_, key, _)| key.as_slice()).collect();
+    let put_values: Vec<&[u8]> = puts.iter().map(|(_, _, value)| value.as_slice()).collect();
+    let delete_sql = format!(
+        "DELETE FROM \"{schema}\".records AS r \
+         USING UNNEST($1::text[], $2::bytea[]) AS d(keyspace, key) \
+         WHERE r.keyspace = d.keyspace AND r.key = d.key"
+    );
+    let put_sql = format!(
+        "INSERT INTO \"{schema}\".records (keyspace, key, value) \
+         SELECT * FROM UNNEST($1::text[], $2::bytea[], $3::bytea[]) \
+         ON CONFLICT (keyspace, key) DO UPDATE SET value = EXCLUDED.value"
+    );
+    // A placeholder the batch writes is deleted, then written by the upsert after it.
+    let delete = async {
+        if deletes.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(&delete_sql, &[&delete_keyspaces, &delete_keys])
+            .await
+    };
+    let put = async {
+        if puts.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(&put_sql, &[&put_keyspaces, &put_keys, &put_values])
+            .await
+    };
+    if sequential {
+        delete.await?;
+        put.await?;
+    } else {
+        // Statements are prepared and run concurrently: their order on the server is not
+        // fixed, which is harmless for distinct keys.
+        tokio::try_join!(delete, put)?;
     }
     Ok(())
 }

@@ -76,6 +76,8 @@ pub struct PgStore {
     target: String,
     /// The connection holding the schema's lock.
     lock: SchemaLock,
+    /// Whether the server flushes commits by default (`synchronous_commit` is not `off`).
+    server_syncs: bool,
     closed: AtomicBool,
 }
 
@@ -158,10 +160,16 @@ impl PgStore {
         let (mut client, locked, lost) = lock::connect(&config, schema, &target).await?;
         let taken = async {
             schema::migrate(&mut client, schema, &target).await?;
-            lock::take_lease(&mut client, schema, &target, locked, lease).await
+            let setting: String = client
+                .query_one("SELECT current_setting('synchronous_commit')", &[])
+                .await
+                .map_err(|error| map_pg_error(&target, error))?
+                .get(0);
+            let fence = lock::take_lease(&mut client, schema, &target, locked, lease).await?;
+            Ok::<_, StorageError>((fence, setting != "off"))
         };
-        let fence = match taken.await {
-            Ok(fence) => fence,
+        let (fence, server_syncs) = match taken.await {
+            Ok(taken) => taken,
             Err(error) => {
                 lost.store(true, Ordering::Release);
                 return Err(error);
@@ -188,6 +196,7 @@ impl PgStore {
             schema: schema.to_string(),
             target,
             lock,
+            server_syncs,
             closed: AtomicBool::new(false),
         })
     }
@@ -304,24 +313,17 @@ impl Storage for PgStore {
         let map = |error| map_pg_error(&self.target, error);
         for attempt in 1..=TRANSIENT_ATTEMPTS {
             let tx = client.transaction().await.map_err(map)?;
-            match lock::check_fence(&tx, &self.schema, self.lock.fence()).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(StorageError::Fenced {
-                        target: format!("{} (schema {})", self.target, self.schema),
-                    })
-                }
-                Err(error) => return Err(map(error)),
-            }
-            let applied = commit::apply(
-                &tx,
-                &self.schema,
-                &self.target,
-                operations.clone(),
-                &expectations,
-                durability,
-            )
-            .await?;
+            let context = commit::Context {
+                schema: &self.schema,
+                target: &self.target,
+                fence: self.lock.fence(),
+                setting: match (durability, self.server_syncs) {
+                    (Durability::Sync, true) | (Durability::Buffered, false) => None,
+                    (Durability::Sync, false) => Some("SET LOCAL synchronous_commit = on"),
+                    (Durability::Buffered, true) => Some("SET LOCAL synchronous_commit = off"),
+                },
+            };
+            let applied = commit::apply(&tx, &context, operations.clone(), &expectations).await?;
             match applied {
                 Ok(()) => match tx.commit().await {
                     Ok(()) => return Ok(()),
