@@ -1,6 +1,8 @@
 //! The command line as users run it: the standalone `workflow` binary on stores made here,
 //! and a program that mounts the commands (this test binary, run again as a child process).
 
+mod support;
+
 use std::{
     path::Path,
     process::{Command, Output},
@@ -517,4 +519,65 @@ async fn an_idle_admin_client_does_not_keep_a_dropped_engine_open() -> workflow:
     assert!(reopened.is_ok(), "{reopened:?}");
     drop(idle);
     Ok(())
+}
+
+/// The tool on a PostgreSQL store: given its URL and schema, the same commands work; a
+/// schema without a store is refused without creating one; a held schema is named so.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tool_reads_a_postgres_store() -> workflow::Result<()> {
+    let schema = support::postgres::Schema::new("cli");
+    let url = support::postgres::url();
+    let engine = schema.builder().build().await?;
+    engine
+        .run("alpha", add::bind(add::bind(one::bind(), one::bind()), 5))
+        .await?;
+    assert!(engine.run("broken", broken::bind()).await.is_err());
+    engine.close().await?;
+
+    let pg_tool = |schema: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .args(["--store", &url, "--schema", schema])
+            .args(args)
+            .output()
+            .expect("the workflow binary runs")
+    };
+    let listed = pg_tool(&schema.0, &["--json", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let workflows: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    let ids: Vec<&str> = workflows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["broken", "alpha"]);
+    let shown = pg_tool(&schema.0, &["show", "alpha"]);
+    assert!(
+        stdout(&shown).contains("status    successful"),
+        "{}",
+        stdout(&shown)
+    );
+
+    // No store in that schema: refused, and none made.
+    let empty = support::postgres::Schema::new("cli_none");
+    let missing = pg_tool(&empty.0, &["list"]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(
+        stderr(&missing).contains("no workflow store"),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(!workflow::storage::PgStore::exists(&url, &empty.0).await?);
+
+    // Held by a running engine.
+    let holder = schema.builder().build().await?;
+    let held = pg_tool(&schema.0, &["list"]);
+    assert_eq!(held.status.code(), Some(3));
+    assert!(
+        stderr(&held).contains("held by a running engine"),
+        "{}",
+        stderr(&held)
+    );
+    holder.close().await
 }

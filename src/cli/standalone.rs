@@ -20,9 +20,12 @@ const STORE_UNAVAILABLE: u8 = 3;
                   send-event) run from the program itself: see workflow::cli::run."
 )]
 struct Standalone {
-    /// The store folder.
-    #[arg(long, env = "WORKFLOW_STORE", value_name = "PATH")]
+    /// The store: a folder, or a `postgres://` URL (with the `postgres` feature).
+    #[arg(long, env = "WORKFLOW_STORE", value_name = "PATH|URL")]
     store: PathBuf,
+    /// The schema of a PostgreSQL store.
+    #[arg(long, env = "WORKFLOW_SCHEMA", default_value = "workflow")]
+    schema: String,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -46,7 +49,7 @@ pub async fn standalone() -> ExitCode {
             return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
         }
     };
-    let engine = match open(&args.store).await {
+    let engine = match open(&args.store, &args.schema).await {
         Ok(engine) => engine,
         Err(Unavailable::Held) => {
             // A running program holds the store: ask its engine.
@@ -78,8 +81,15 @@ enum Unavailable {
     Other(String),
 }
 
-/// Opens the store at `path`, which must exist: the tool never creates a store.
-async fn open(path: &PathBuf) -> Result<Engine, Unavailable> {
+/// Opens the store at `path` (a folder or a PostgreSQL URL), which must exist: the tool
+/// never creates a store.
+async fn open(path: &PathBuf, schema: &str) -> Result<Engine, Unavailable> {
+    if let Some(url) = path
+        .to_str()
+        .filter(|p| p.starts_with("postgres://") || p.starts_with("postgresql://"))
+    {
+        return open_postgres(url, schema).await;
+    }
     let shown = path.display();
     let other = |message: String| Err(Unavailable::Other(message));
     match std::fs::metadata(path) {
@@ -111,4 +121,43 @@ async fn open(path: &PathBuf) -> Result<Engine, Unavailable> {
         Err(Error::Locked { .. }) => Err(Unavailable::Held),
         Err(error) => other(format!("cannot open the store at {shown}: {error}")),
     }
+}
+
+/// Opens the store in `schema` of the PostgreSQL database at `url`, which must hold one.
+#[cfg(feature = "postgres")]
+async fn open_postgres(url: &str, schema: &str) -> Result<Engine, Unavailable> {
+    let other = |message: String| Err(Unavailable::Other(message));
+    match crate::storage::PgStore::exists(url, schema).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return other(format!(
+                "the database holds no workflow store in schema `{schema}` (a store is made \
+                 by an engine built with EngineBuilder::postgres); name another with --schema"
+            ))
+        }
+        Err(error) => return other(error.to_string()),
+    }
+    match Engine::builder()
+        .postgres(url)
+        .postgres_schema(schema)
+        .build()
+        .await
+    {
+        Ok(engine) => Ok(engine),
+        Err(Error::Locked { .. }) => other(format!(
+            "the store in schema `{schema}` is held by a running engine; the command line \
+             reaches it only when none runs, or from within that program (workflow::cli::run)"
+        )),
+        Err(error) => other(error.to_string()),
+    }
+}
+
+/// A build without the PostgreSQL store says how to get one.
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(_url: &str, _schema: &str) -> Result<Engine, Unavailable> {
+    Err(Unavailable::Other(
+        "this build of the tool has no PostgreSQL store: build it with `--features \
+         cli,postgres`"
+            .to_string(),
+    ))
 }

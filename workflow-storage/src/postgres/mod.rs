@@ -201,6 +201,52 @@ impl PgStore {
         })
     }
 
+    /// Whether the database at `url` holds a store in schema `schema`, without creating
+    /// anything (for tools that must not make a store by looking for one).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](PgStore::connect): a malformed URL or schema name, or an unreachable
+    /// server.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow_storage::Result<()> {
+    /// let url = "postgres://127.0.0.1/test";
+    /// if !workflow_storage::PgStore::exists(url, "nightly").await? {
+    ///     eprintln!("no store in schema `nightly`");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn exists(url: &str, schema: &str) -> Result<bool> {
+        schema::validate_schema_name(schema)?;
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|error| StorageError::InvalidConfig {
+                reason: format!("`{}` is not a PostgreSQL URL: {error}", redact(url)),
+            })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let target = describe_target(&config);
+        let map = |error| map_pg_error(&target, error);
+        let (client, connection) = config.connect(NoTls).await.map_err(map)?;
+        let connection = tokio::spawn(connection);
+        let found = client
+            .query_one(
+                "SELECT to_regclass(format('%I.records', $1::text)) IS NOT NULL",
+                &[&schema],
+            )
+            .await
+            .map_err(map)?
+            .get(0);
+        drop(client);
+        let _ = connection.await;
+        Ok(found)
+    }
+
     /// The schema the store lives in.
     ///
     /// # Examples
