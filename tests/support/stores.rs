@@ -1,152 +1,173 @@
-//! Storage wrappers for reliability tests: one that records every commit in the order the
-//! store applied them, and one whose writes fail on command, like a full or read-only disk.
+//! Storage wrappers for reliability tests: one store that forwards everything to another,
+//! with a [`Hook`] that changes what a commit, a read or a close does. [`Recorder`] keeps
+//! every commit in the order the store applied them, [`Faulty`] fails writes on command
+//! like a full or read-only disk, and [`Slow`] takes time like a disk across a network.
 
 use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
     Arc, Mutex,
 };
+use std::time::Duration;
 
 use workflow::storage::{Batch, Durability, Keyspace, Order, Result, Storage, StorageError};
 
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// Forwards everything to `inner` and keeps a copy of each commit that `inner` applied.
-pub struct Recorder<S> {
-    inner: Arc<S>,
-    /// Held across the inner commit, so the log has the store's order of application.
-    log: Arc<tokio::sync::Mutex<Vec<(Batch, Durability)>>>,
+/// What a [`Wrapped`] store does around the store it forwards to.
+#[workflow::async_trait]
+pub trait Hook: Send + Sync + 'static {
+    /// Commits `batch` to `inner` (or not).
+    async fn commit(&self, inner: &dyn Storage, batch: Batch, durability: Durability)
+        -> Result<()>;
+
+    /// Called before each read of one key.
+    async fn before_get(&self) {}
+
+    /// Whether closing the wrapper closes `inner` (not when another engine is to be built
+    /// on it).
+    fn closes_inner(&self) -> bool {
+        true
+    }
 }
 
-impl<S> Clone for Recorder<S> {
+/// A store that forwards everything to `inner` through `hook`.
+pub struct Wrapped<S, H> {
+    inner: Arc<S>,
+    hook: Arc<H>,
+}
+
+impl<S, H> Clone for Wrapped<S, H> {
     fn clone(&self) -> Self {
-        Recorder {
+        Wrapped {
             inner: Arc::clone(&self.inner),
-            log: Arc::clone(&self.log),
+            hook: Arc::clone(&self.hook),
         }
     }
 }
 
+impl<S, H> Wrapped<S, H> {
+    fn with(inner: Arc<S>, hook: H) -> Self {
+        Wrapped {
+            inner,
+            hook: Arc::new(hook),
+        }
+    }
+}
+
+#[workflow::async_trait]
+impl<S: Storage, H: Hook> Storage for Wrapped<S, H> {
+    async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.hook.before_get().await;
+        self.inner.get(keyspace, key).await
+    }
+
+    async fn scan_prefix(&self, keyspace: Keyspace, prefix: &[u8]) -> Result<Entries> {
+        self.inner.scan_prefix(keyspace, prefix).await
+    }
+
+    async fn scan_page(
+        &self,
+        keyspace: Keyspace,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Entries> {
+        self.inner
+            .scan_page(keyspace, prefix, after, order, limit)
+            .await
+    }
+
+    async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
+        self.hook.commit(&*self.inner, batch, durability).await
+    }
+
+    async fn close(&self) -> Result<()> {
+        if self.hook.closes_inner() {
+            self.inner.close().await
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Keeps a copy of each commit the store applied, in the order it applied them.
+#[derive(Default)]
+pub struct Recording {
+    /// Held across the inner commit, so the log has the store's order of application.
+    log: tokio::sync::Mutex<Vec<(Batch, Durability)>>,
+}
+
+pub type Recorder<S> = Wrapped<S, Recording>;
+
 impl<S: Storage> Recorder<S> {
     pub fn new(inner: S) -> Self {
-        Recorder {
-            inner: Arc::new(inner),
-            log: Arc::default(),
-        }
+        Wrapped::with(Arc::new(inner), Recording::default())
     }
 
     /// The commits applied so far, in order.
     pub async fn commits(&self) -> Vec<(Batch, Durability)> {
-        self.log.lock().await.clone()
+        self.hook.log.lock().await.clone()
     }
 }
 
 #[workflow::async_trait]
-impl<S: Storage> Storage for Recorder<S> {
-    async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.inner.get(keyspace, key).await
-    }
-
-    async fn scan_prefix(&self, keyspace: Keyspace, prefix: &[u8]) -> Result<Entries> {
-        self.inner.scan_prefix(keyspace, prefix).await
-    }
-
-    async fn scan_page(
+impl Hook for Recording {
+    async fn commit(
         &self,
-        keyspace: Keyspace,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        order: Order,
-        limit: usize,
-    ) -> Result<Entries> {
-        self.inner
-            .scan_page(keyspace, prefix, after, order, limit)
-            .await
-    }
-
-    async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
+        inner: &dyn Storage,
+        batch: Batch,
+        durability: Durability,
+    ) -> Result<()> {
         let mut log = self.log.lock().await;
         let copy = batch.clone();
-        self.inner.commit(batch, durability).await?;
+        inner.commit(batch, durability).await?;
         log.push((copy, durability));
         Ok(())
     }
-
-    async fn close(&self) -> Result<()> {
-        self.inner.close().await
-    }
 }
 
-/// Forwards everything to `inner`, except that while [`fail_writes`](Faulty::fail_writes)
-/// is on every commit fails with "no space left on device" and writes nothing.
-pub struct Faulty<S> {
-    inner: Arc<S>,
-    failing: Arc<AtomicBool>,
-    refused: Arc<AtomicUsize>,
+/// While failing is on, every commit fails with "no space left on device" and writes
+/// nothing.
+#[derive(Default)]
+pub struct Failing {
+    failing: AtomicBool,
+    refused: AtomicUsize,
     /// Commits let through before failing starts by itself, if set.
-    fail_after: Arc<Mutex<Option<usize>>>,
+    fail_after: Mutex<Option<usize>>,
 }
 
-impl<S> Clone for Faulty<S> {
-    fn clone(&self) -> Self {
-        Faulty {
-            inner: Arc::clone(&self.inner),
-            failing: Arc::clone(&self.failing),
-            refused: Arc::clone(&self.refused),
-            fail_after: Arc::clone(&self.fail_after),
-        }
-    }
-}
+pub type Faulty<S> = Wrapped<S, Failing>;
 
 impl<S: Storage> Faulty<S> {
     pub fn new(inner: S) -> Self {
-        Faulty {
-            inner: Arc::new(inner),
-            failing: Arc::default(),
-            refused: Arc::default(),
-            fail_after: Arc::default(),
-        }
+        Wrapped::with(Arc::new(inner), Failing::default())
     }
 
     /// Turns failing writes on or off.
     pub fn fail_writes(&self, failing: bool) {
-        self.failing.store(failing, Ordering::SeqCst);
+        self.hook.failing.store(failing, Ordering::SeqCst);
     }
 
     /// Lets `commits` more commits through, then fails every write.
     pub fn fail_after(&self, commits: usize) {
-        *self.fail_after.lock().unwrap() = Some(commits);
+        *self.hook.fail_after.lock().unwrap() = Some(commits);
     }
 
     /// How many commits were refused.
     pub fn refused(&self) -> usize {
-        self.refused.load(Ordering::SeqCst)
+        self.hook.refused.load(Ordering::SeqCst)
     }
 }
 
 #[workflow::async_trait]
-impl<S: Storage> Storage for Faulty<S> {
-    async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.inner.get(keyspace, key).await
-    }
-
-    async fn scan_prefix(&self, keyspace: Keyspace, prefix: &[u8]) -> Result<Entries> {
-        self.inner.scan_prefix(keyspace, prefix).await
-    }
-
-    async fn scan_page(
+impl Hook for Failing {
+    async fn commit(
         &self,
-        keyspace: Keyspace,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        order: Order,
-        limit: usize,
-    ) -> Result<Entries> {
-        self.inner
-            .scan_page(keyspace, prefix, after, order, limit)
-            .await
-    }
-
-    async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
+        inner: &dyn Storage,
+        batch: Batch,
+        durability: Durability,
+    ) -> Result<()> {
         {
             let mut fail_after = self.fail_after.lock().unwrap();
             match fail_after.as_mut() {
@@ -165,58 +186,42 @@ impl<S: Storage> Storage for Faulty<S> {
                 source: std::io::Error::from_raw_os_error(28), // ENOSPC
             });
         }
-        self.inner.commit(batch, durability).await
-    }
-
-    async fn close(&self) -> Result<()> {
-        self.inner.close().await
+        inner.commit(batch, durability).await
     }
 }
 
-/// Forwards everything to `inner`, taking `delay` for each commit and each read of one key
-/// (a slow disk, or a database across a network), and leaves `inner` open on `close`, so
-/// another engine can be built on it.
-pub struct Slow<S> {
-    inner: Arc<S>,
-    delay: std::time::Duration,
+/// Takes `delay` for each commit and each read of one key (a slow disk, or a database
+/// across a network), and leaves the inner store open on close, so another engine can be
+/// built on it.
+pub struct Delaying {
+    delay: Duration,
 }
+
+pub type Slow<S> = Wrapped<S, Delaying>;
 
 impl<S: Storage> Slow<S> {
-    pub fn new(inner: Arc<S>, delay: std::time::Duration) -> Self {
-        Slow { inner, delay }
+    pub fn new(inner: Arc<S>, delay: Duration) -> Self {
+        Wrapped::with(inner, Delaying { delay })
     }
 }
 
 #[workflow::async_trait]
-impl<S: Storage> Storage for Slow<S> {
-    async fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        tokio::time::sleep(self.delay).await;
-        self.inner.get(keyspace, key).await
-    }
-
-    async fn scan_prefix(&self, keyspace: Keyspace, prefix: &[u8]) -> Result<Entries> {
-        self.inner.scan_prefix(keyspace, prefix).await
-    }
-
-    async fn scan_page(
+impl Hook for Delaying {
+    async fn commit(
         &self,
-        keyspace: Keyspace,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        order: Order,
-        limit: usize,
-    ) -> Result<Entries> {
-        self.inner
-            .scan_page(keyspace, prefix, after, order, limit)
-            .await
-    }
-
-    async fn commit(&self, batch: Batch, durability: Durability) -> Result<()> {
+        inner: &dyn Storage,
+        batch: Batch,
+        durability: Durability,
+    ) -> Result<()> {
         tokio::time::sleep(self.delay).await;
-        self.inner.commit(batch, durability).await
+        inner.commit(batch, durability).await
     }
 
-    async fn close(&self) -> Result<()> {
-        Ok(())
+    async fn before_get(&self) {
+        tokio::time::sleep(self.delay).await;
+    }
+
+    fn closes_inner(&self) -> bool {
+        false
     }
 }
