@@ -570,14 +570,11 @@ async fn the_tool_reads_a_postgres_store() -> workflow::Result<()> {
     );
     assert!(!workflow::storage::PgStore::exists(&url, &empty.0).await?);
 
-    // Held by a running engine.
-    let holder = schema.builder().build().await?;
-    let held = pg_tool(&schema.0, &["list"]);
-    assert_eq!(held.status.code(), Some(3));
-    assert!(
-        stderr(&held).contains("held by a running engine"),
-        "{}",
-        stderr(&held)
-    );
-    holder.close().await
+    // Beside a running engine: the tool joins the fleet, and lists what that engine runs.
+    let running = schema.builder().build().await?;
+    running.spawn("gamma", one::bind()).await?;
+    let beside = pg_tool(&schema.0, &["list"]);
+    assert!(beside.status.success(), "{}", stderr(&beside));
+    assert!(stdout(&beside).contains("gamma"), "{}", stdout(&beside));
+    running.close().await
 }

@@ -1,7 +1,8 @@
 //! The engine on the PostgreSQL store (feature `postgres`), against the machine's server:
 //! DAGs, continuations, objects, sleeps, external events, actors, management calls and
-//! paged listing; a crash (SIGKILL of a child process) resumed in a new process; and the
-//! schema's lock. Each test works in a schema of its own, dropped afterwards.
+//! paged listing; engines sharing a schema; a crash (SIGKILL of a child process) taken
+//! over by a new process; a lost database; a worker paused past its lease. Each test works
+//! in a schema of its own, dropped afterwards.
 
 mod support;
 
@@ -133,16 +134,81 @@ async fn the_api_works_on_postgres() -> workflow::Result<()> {
     again.close().await
 }
 
+#[task]
+async fn wait_long(runs: String) -> u64 {
+    record_run(&runs, "wait_long");
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    1
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_engine_on_the_schema_is_locked_out() -> workflow::Result<()> {
-    let schema = Schema::new("locked");
-    let first = schema.builder().build().await?;
+async fn engines_on_one_schema_steer_each_others_workflows() -> workflow::Result<()> {
+    let schema = Schema::new("shared");
+    let scenario = Scenario::new();
+    let a = schema.builder().build().await?;
+    let b = schema.builder().build().await?;
+    let approval = || {
+        gather::bind(
+            workflow::sleep(Duration::from_millis(10)),
+            workflow::wait_for_event(ExternalEvent::<bool>::new("approval")),
+        )
+    };
+    // It runs in A; B sees it running and may not delete it.
+    a.spawn("approve", approval()).await?;
+    assert_eq!(b.status("approve").await?, WorkflowStatus::Running);
     assert!(matches!(
-        schema.builder().build().await,
-        Err(Error::Locked { .. })
+        b.delete("approve").await,
+        Err(Error::StillRunning { .. })
     ));
-    first.close().await?;
-    schema.builder().build().await?.close().await
+    // B's event reaches the step waiting in A; B's output waits for A's run.
+    let waiting = tokio::spawn({
+        let b = b.clone();
+        async move { b.output::<bool>("approve").await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "output did not wait for the run");
+    b.send_event("approve", "approval", &true).await?;
+    assert!(tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("output waits for the run elsewhere, then returns")
+        .unwrap()?);
+    // Submitting it again in B answers from the store; another DAG under its id is refused.
+    assert!(b.run("approve", approval()).await?);
+    assert!(matches!(
+        b.run("approve", one::bind()).await,
+        Err(Error::AlreadyExists { .. })
+    ));
+
+    // B cancels a task that runs in A.
+    let slow = a.spawn("slow", wait_long::bind(scenario.runs())).await?;
+    scenario.wait_for(|counts| counts.contains_key("wait_long"));
+    b.cancel("slow").await?;
+    assert_eq!(b.status("slow").await?, WorkflowStatus::Canceled);
+    let canceled = tokio::time::timeout(Duration::from_secs(10), slow.output()).await;
+    assert!(
+        matches!(canceled, Ok(Err(Error::Canceled { .. }))),
+        "{canceled:?}"
+    );
+
+    // Nothing is left for B to resume, and deleting finished work works from either.
+    assert!(b.resume_all().await?.is_empty());
+    b.delete("slow").await?;
+    assert!(matches!(
+        a.status("slow").await,
+        Err(Error::NotFound { .. })
+    ));
+
+    // An actor is served by the first worker that uses it, until that one closes.
+    let counter = Counter::get_or_create(&a, "shared-counter").await?;
+    assert_eq!(counter.incr().run().await?, 1);
+    let elsewhere = Counter::get_actor(&b, "shared-counter").await?;
+    match elsewhere.incr().run().await {
+        Err(Error::ActorElsewhere { id, .. }) => assert_eq!(id, "shared-counter"),
+        other => panic!("two workers served one actor: {other:?}"),
+    }
+    a.close().await?;
+    assert_eq!(elsewhere.incr().run().await?, 2);
+    b.close().await
 }
 
 #[tokio::test]
@@ -222,8 +288,9 @@ async fn a_killed_process_resumes_from_postgres() -> workflow::Result<()> {
     child.kill().unwrap();
     child.wait().unwrap();
 
+    // The fleet takes the dead worker's workflow over by itself; resuming it waits for it.
     let engine = schema.builder().build().await?;
-    assert_eq!(engine.status("crashy").await?, WorkflowStatus::Resumable);
+    assert_eq!(engine.status("crashy").await?, WorkflowStatus::Running);
     assert_eq!(engine.resume::<u64>("crashy").await?, 15);
     let counts = run_counts(&scenario.runs);
     assert_eq!(counts["step-3"], 2, "the step that was running ran again");

@@ -137,17 +137,15 @@ async fn open_postgres(url: &str, schema: &str) -> Result<Engine, Unavailable> {
         }
         Err(error) => return other(error.to_string()),
     }
+    // A worker of the schema's fleet that takes up none of its work.
     match Engine::builder()
         .postgres(url)
         .postgres_schema(schema)
+        .takes_fleet_work(false)
         .build()
         .await
     {
         Ok(engine) => Ok(engine),
-        Err(Error::Locked { .. }) => other(format!(
-            "the store in schema `{schema}` is held by a running engine; the command line \
-             reaches it only when none runs, or from within that program (workflow::cli::run)"
-        )),
         Err(error) => other(error.to_string()),
     }
 }

@@ -62,6 +62,15 @@ pub enum Error {
         /// The durable name of the type it was opened as.
         requested: String,
     },
+    /// On a store shared by a fleet, another live worker serves the actor: an actor's calls
+    /// run in one process of the fleet at a time, the first that used it, until it closes.
+    #[error("actor `{id}` is served by worker {worker} of the fleet; call it from that process, or once it closed")]
+    ActorElsewhere {
+        /// The actor's id.
+        id: String,
+        /// The number of the worker that serves it.
+        worker: i64,
+    },
     /// The workflow id is taken by a workflow with a different DAG.
     #[error("workflow `{id}` already exists with a different DAG; pick a new id or delete the old workflow")]
     AlreadyExists {

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use crate::{Batch, Durability, Keyspace, Order, Result};
+use crate::{Batch, Durability, Fleet, Keyspace, Order, Result};
 
 /// A key-value store with keyspaces, atomic multi-key commits and ordered prefix scans.
 ///
@@ -144,5 +144,19 @@ pub trait Storage: Send + Sync + 'static {
     /// store in memory).
     async fn disk_space(&self) -> Result<Option<u64>> {
         Ok(None)
+    }
+
+    /// The coordination of the engines that share this store, if many may (the PostgreSQL
+    /// store); `None` for a store that one process holds (the default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use workflow_storage::{MemoryStore, Storage};
+    ///
+    /// assert!(MemoryStore::new().fleet().is_none());
+    /// ```
+    fn fleet(&self) -> Option<&dyn Fleet> {
+        None
     }
 }

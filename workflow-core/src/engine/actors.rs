@@ -171,6 +171,7 @@ impl Shared {
         if self.actors.is_loaded(actor) {
             return Ok(());
         }
+        self.claim_actor(actor).await?;
         let prefix = calls_prefix(actor);
         let mut writers = Vec::new();
         let mut resume = Vec::new();

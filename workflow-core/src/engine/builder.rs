@@ -35,6 +35,7 @@ pub struct EngineBuilder {
     pub(crate) max_pending: usize,
     pub(crate) object_cache_bytes: u64,
     pub(crate) admin_socket: bool,
+    pub(crate) takes_fleet_work: bool,
     /// The URL, schema and lease of a PostgreSQL store.
     #[cfg(feature = "postgres")]
     pub(crate) postgres: Option<PostgresSettings>,
@@ -50,6 +51,7 @@ impl Default for EngineBuilder {
             max_pending: 100_000,
             object_cache_bytes: 512 << 20,
             admin_socket: true,
+            takes_fleet_work: true,
             #[cfg(feature = "postgres")]
             postgres: None,
         }
@@ -86,8 +88,9 @@ impl EngineBuilder {
     /// `workflow` unless [`postgres_schema`](EngineBuilder::postgres_schema) names another.
     /// The schema and its tables are created, or migrated, when the engine is built.
     ///
-    /// One engine holds a schema at a time: a second gets [`Error::Locked`](crate::Error::Locked)
-    /// until the first is closed or its process ends. It takes the place of
+    /// Any number of engines, in any processes, share a schema as a fleet: each workflow runs
+    /// in one of them at a time, and the workflows of one that dies are taken over by the
+    /// others (see `docs/scale-out.md`). It takes the place of
     /// [`path`](EngineBuilder::path) and [`storage`](EngineBuilder::storage). Connections are
     /// not encrypted: reach the server over a private network or a tunnel.
     ///
@@ -127,11 +130,11 @@ impl EngineBuilder {
         self
     }
 
-    /// How long the engine's hold on its PostgreSQL schema lasts without renewal (5 seconds
-    /// by default; renewed every third of that): past it, another engine may take the schema
-    /// over, and this one's writes are refused from then on
+    /// How long the engine stays a worker of its PostgreSQL fleet without renewing its lease
+    /// (5 seconds by default; renewed every third of that): past it, the other workers take
+    /// its workflows over, and this one's writes are refused from then on
     /// ([`StorageError::Fenced`](workflow_storage::StorageError::Fenced)). A process that ends
-    /// frees the schema at once, whatever the lease.
+    /// is noticed at once, whatever the lease (its session's advisory lock is freed).
     ///
     /// # Examples
     ///
@@ -145,6 +148,23 @@ impl EngineBuilder {
     #[cfg(feature = "postgres")]
     pub fn postgres_lease(mut self, lease: std::time::Duration) -> Self {
         self.postgres.get_or_insert_with(Default::default).lease = lease;
+        self
+    }
+
+    /// Whether the engine takes up workflows that other workers of its fleet hand over or
+    /// leave behind (default `true`). On a store shared by a fleet (PostgreSQL), a process
+    /// that only starts, steers and watches workflows (a web front end, the command line)
+    /// sets `false`: it still runs the workflows it submits while it has free slots, and
+    /// hands the others to the fleet. Without a fleet it changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = workflow::Engine::builder().takes_fleet_work(false);
+    /// # let _ = builder;
+    /// ```
+    pub fn takes_fleet_work(mut self, takes: bool) -> Self {
+        self.takes_fleet_work = takes;
         self
     }
 
@@ -231,7 +251,7 @@ impl EngineBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Locked`](crate::Error::Locked) if another process holds the store;
+    /// [`Error::Locked`](crate::Error::Locked) if another process holds the embedded store;
     /// [`Error::Storage`](crate::Error::Storage) if it cannot be opened.
     pub async fn build(self) -> Result<Engine> {
         Engine::start(self).await

@@ -83,17 +83,34 @@ impl Engine {
                 Some((last, _)) => Some(sequence_of(prefix.len(), last)?),
                 None => None,
             };
-            let next = events.next_sequence(last);
-            let mut batch = Batch::new();
-            let key = KeyBuilder::new().bytes(&prefix).u64(next).build();
-            batch.put(EVENTS, key, encode(&record)?);
-            shared
-                .committer
-                .commit(batch)
-                .await
-                .map_err(Error::from_storage)?;
+            let mut next = events.next_sequence(last);
+            let value = encode(&record)?;
+            let in_fleet = shared.fleet().is_some();
+            for attempt in 1.. {
+                let mut batch = Batch::new();
+                let key = KeyBuilder::new().bytes(&prefix).u64(next).build();
+                if in_fleet {
+                    // Another worker may send to this queue at once: never over its event.
+                    batch.expect(EVENTS, key.clone(), None);
+                }
+                batch.put(EVENTS, key, value.clone());
+                match shared.committer.commit(batch).await {
+                    Ok(()) => break,
+                    Err(error)
+                        if attempt < 10
+                            && matches!(
+                                *error,
+                                workflow_storage::StorageError::Conflict { .. }
+                            ) =>
+                    {
+                        next = events.next_sequence(Some(next));
+                    }
+                    Err(error) => return Err(Error::from_storage(error)),
+                }
+            }
         }
         events.wake(&prefix);
+        shared.send_event_note(workflow_id, key).await?;
         Ok(())
     }
 }

@@ -54,7 +54,9 @@ impl Engine {
         validate_workflow_id(id)?;
         let shared = self.shared();
         let record = shared.record(id).await?;
-        let status = shared.active_status(id).unwrap_or(stored_status(&record));
+        let status = shared
+            .active_status(id)
+            .unwrap_or(stored_status(&record, shared.fleet().is_some()));
         let prefix = workflow_prefix(id);
         let steps = self.stored_steps(id).await?;
         let ids: Vec<&str> = steps.iter().map(|step| step.task_id.as_str()).collect();

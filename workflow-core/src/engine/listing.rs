@@ -182,7 +182,9 @@ impl Shared {
                 return Ok(None);
             }
         };
-        let status = self.active_status(&id).unwrap_or(stored_status(&record));
+        let status = self
+            .active_status(&id)
+            .unwrap_or(stored_status(&record, self.fleet().is_some()));
         if query.status.is_some_and(|wanted| wanted != status) {
             return Ok(None);
         }

@@ -75,6 +75,9 @@ impl Engine {
             .filter(|id| !first.contains(id));
         let mut resumed = Vec::new();
         for id in due.iter().cloned().chain(rest) {
+            if shared.held_in_fleet(&id).await? {
+                continue;
+            }
             match shared.resume_stored(&id).await {
                 Ok(()) => resumed.push(id),
                 Err(error) => {
@@ -110,71 +113,7 @@ impl Engine {
     /// # }
     /// ```
     pub async fn cancel(&self, id: &str) -> Result<()> {
-        validate_workflow_id(id)?;
-        let shared = self.shared();
-        let id: Arc<str> = id.into();
-        enum Next {
-            /// Its driver was asked to cancel; wait for it to stop.
-            Wait(watch::Receiver<Option<Finish>>),
-            /// Taken out of the queue, or reserved here: write the record ourselves.
-            Write,
-        }
-        let next = {
-            let mut state = shared.lock();
-            if state.unqueue(&id) {
-                Next::Write
-            } else if let Some(active) = state.active.get_mut(&id) {
-                match &active.events {
-                    Some(events) => {
-                        let _ = events.send(DriverEvent::Cancel);
-                    }
-                    None => active.cancel_requested = true,
-                }
-                Next::Wait(active.finish.clone())
-            } else if state.closed {
-                return Err(Error::Closed);
-            } else {
-                state.reserve(&id, 0, true);
-                Next::Write
-            }
-        };
-        match next {
-            Next::Wait(mut finish) => {
-                let _ = finish.wait_for(Option::is_some).await;
-                shared.record(&id).await.map(|_| ())
-            }
-            Next::Write => {
-                let written = async {
-                    let mut record = shared.record(&id).await?;
-                    if matches!(
-                        record.status,
-                        WorkflowStatus::Successful | WorkflowStatus::Canceled
-                    ) {
-                        return Ok(false);
-                    }
-                    record.status = WorkflowStatus::Canceled;
-                    record.end_us = Some(now_us());
-                    put_record(shared, &id, &record).await?;
-                    Ok(true)
-                }
-                .await;
-                let finish = match &written {
-                    Ok(true) => Finish::Canceled,
-                    _ => Finish::Interrupted,
-                };
-                let settle = shared.call_finished(&id, &finish);
-                shared.lock().release(&id, finish);
-                if let Some(settle) = settle {
-                    let shared = Arc::clone(shared);
-                    tokio::spawn(async move {
-                        let (actor, call, succeeded) =
-                            (settle.actor, settle.call, settle.succeeded);
-                        shared.settle_call(&actor, call, succeeded).await;
-                    });
-                }
-                written.map(|_| ())
-            }
-        }
+        self.shared().cancel(id).await
     }
 
     /// Removes every record of a workflow that is not running or pending, and the objects
@@ -210,9 +149,23 @@ impl Engine {
             }
             state.reserve(&id, 0, true);
         }
-        let _reservation = Reservation { shared, id: &id };
-        let record = shared.record(&id).await?;
-        let prefix = workflow_prefix(&id);
+        let reservation = Reservation { shared, id: &id };
+        if !shared.claim_here(&id).await? {
+            return Err(Error::StillRunning { id: id.to_string() });
+        }
+        let deleted = shared.delete_records(&id).await;
+        std::mem::forget(reservation);
+        shared.end_claimed(&id, Finish::Interrupted).await;
+        deleted
+    }
+}
+
+impl super::Shared {
+    /// Deletes the records of workflow `id`, reserved (and claimed) by the caller.
+    async fn delete_records(&self, id: &str) -> Result<()> {
+        let shared = self;
+        let record = shared.record(id).await?;
+        let prefix = workflow_prefix(id);
         let mut batch = Batch::new();
         for keyspace in STEP_KEYSPACES {
             for (key, _) in shared.store.scan_prefix(keyspace, &prefix).await? {
@@ -220,10 +173,12 @@ impl Engine {
             }
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
-        batch.delete(CREATED, created_key(record.created_us, &id));
-        shared.objects.disown_all(&id, batch).await
+        batch.delete(CREATED, created_key(record.created_us, id));
+        shared.objects.disown_all(id, batch).await
     }
+}
 
+impl Engine {
     /// Shuts the engine down gracefully: starts no more tasks, lets the running ones finish
     /// and checkpoint for up to `grace`, then [closes](Engine::close) it.
     ///
@@ -320,6 +275,7 @@ impl Engine {
     pub async fn close(&self) -> Result<()> {
         self.stop_admin();
         let shared = self.shared();
+        let (running, queued) = shared.lock().claimed_here();
         for mut finish in shared.shut_down() {
             let _ = finish.wait_for(Option::is_some).await;
         }
@@ -328,6 +284,7 @@ impl Engine {
         for task in settling {
             let _ = task.await;
         }
+        shared.leave_fleet(running, queued).await;
         {
             let mut state = shared.lock();
             let queued: Vec<_> = state.active.keys().cloned().collect();
@@ -385,6 +342,86 @@ impl Drop for ShutDownOnDrop<'_> {
     fn drop(&mut self) {
         if let Some(shared) = self.0 {
             shared.shut_down();
+        }
+    }
+}
+
+impl super::Shared {
+    /// Cancels workflow `id`, here or, on a fleet, where it runs.
+    pub(crate) async fn cancel(self: &Arc<Self>, id: &str) -> Result<()> {
+        validate_workflow_id(id)?;
+        let shared = self;
+        let id: Arc<str> = id.into();
+        enum Next {
+            /// Its driver was asked to cancel; wait for it to stop.
+            Wait(watch::Receiver<Option<Finish>>),
+            /// Taken out of the queue, or reserved here: write the record ourselves.
+            Write,
+        }
+        let next = {
+            let mut state = shared.lock();
+            if state.unqueue(&id) {
+                Next::Write
+            } else if let Some(active) = state.active.get_mut(&id) {
+                match &active.events {
+                    Some(events) => {
+                        let _ = events.send(DriverEvent::Cancel);
+                    }
+                    None => active.cancel_requested = true,
+                }
+                Next::Wait(active.finish.clone())
+            } else if state.closed {
+                return Err(Error::Closed);
+            } else {
+                state.reserve(&id, 0, true);
+                Next::Write
+            }
+        };
+        match next {
+            Next::Wait(mut finish) => {
+                let _ = finish.wait_for(Option::is_some).await;
+                shared.record(&id).await.map(|_| ())
+            }
+            Next::Write => {
+                if !shared.claim_here(&id).await.inspect_err(|_| {
+                    shared.lock().release(&id, Finish::Interrupted);
+                })? {
+                    // Another worker runs it: it cancels it there.
+                    shared.lock().release(&id, Finish::Interrupted);
+                    shared.send_cancel(&id).await?;
+                    shared.wait_elsewhere(&id).await?;
+                    return shared.record(&id).await.map(|_| ());
+                }
+                let written = async {
+                    let mut record = shared.record(&id).await?;
+                    if matches!(
+                        record.status,
+                        WorkflowStatus::Successful | WorkflowStatus::Canceled
+                    ) {
+                        return Ok(false);
+                    }
+                    record.status = WorkflowStatus::Canceled;
+                    record.end_us = Some(now_us());
+                    put_record(shared, &id, &record).await?;
+                    Ok(true)
+                }
+                .await;
+                let finish = match &written {
+                    Ok(true) => Finish::Canceled,
+                    _ => Finish::Interrupted,
+                };
+                let settle = shared.call_finished(&id, &finish);
+                shared.end_claimed(&id, finish).await;
+                if let Some(settle) = settle {
+                    let shared = Arc::clone(shared);
+                    tokio::spawn(async move {
+                        let (actor, call, succeeded) =
+                            (settle.actor, settle.call, settle.succeeded);
+                        shared.settle_call(&actor, call, succeeded).await;
+                    });
+                }
+                written.map(|_| ())
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 mod actors;
 mod builder;
 mod events;
+mod fleet;
 mod inspect;
 mod json;
 mod listing;
@@ -93,6 +94,8 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<EngineState>,
     pub(crate) max_running: usize,
     pub(crate) max_pending: usize,
+    /// Whether it takes up the fleet's waiting workflows.
+    pub(crate) takes_fleet_work: bool,
     pub(crate) path: Option<PathBuf>,
     pub(crate) temp_dir: Mutex<Option<tempfile::TempDir>>,
 }
@@ -231,10 +234,12 @@ impl Engine {
             state: Mutex::new(EngineState::default()),
             max_running: settings.max_running,
             max_pending: settings.max_pending,
+            takes_fleet_work: settings.takes_fleet_work,
             path,
             temp_dir: Mutex::new(temp_dir),
         });
         shared.recover().await?;
+        fleet::start(&shared);
         let engine = Engine {
             handle: Arc::new(EngineHandle {
                 shared,
@@ -346,10 +351,13 @@ impl Engine {
 
 impl Shared {
     /// Marks workflows left `Running` by a stopped process `Resumable`, and queues `Pending`
-    /// ones again in arrival order.
+    /// ones again in arrival order. On a fleet, where other workers may be running them,
+    /// it only makes sure each has a claim, which a worker takes.
     async fn recover(self: &Arc<Self>) -> Result<()> {
+        let in_fleet = self.fleet().is_some();
         let mut batch = Batch::new();
         let mut pending: Vec<(u64, String, u64)> = Vec::new();
+        let mut unfinished: Vec<String> = Vec::new();
         let mut next_seq = 0;
         let index_built = self.store.get(META, CREATED_INDEX_BUILT).await?.is_some();
         let mut after: Option<Vec<u8>> = None;
@@ -375,7 +383,22 @@ impl Shared {
                     }
                 };
                 next_seq = next_seq.max(record.queue_seq + 1);
-                recover_one(&key, record, index_built, &mut batch, &mut pending)?;
+                if in_fleet {
+                    if matches!(
+                        record.status,
+                        WorkflowStatus::Running | WorkflowStatus::Pending
+                    ) {
+                        unfinished.push(String::from_utf8_lossy(&key).into_owned());
+                    }
+                    if !index_built {
+                        let id = String::from_utf8_lossy(&key);
+                        if parse_call_id(&id).is_none() {
+                            batch.put(CREATED, created_key(record.created_us, &id), []);
+                        }
+                    }
+                } else {
+                    recover_one(&key, record, index_built, &mut batch, &mut pending)?;
+                }
                 after = Some(key);
             }
             if last_page {
@@ -391,6 +414,7 @@ impl Shared {
                 .await
                 .map_err(crate::Error::from_storage)?;
         }
+        self.claim_orphans(unfinished).await?;
         pending.sort();
         {
             let mut state = self.lock();

@@ -38,7 +38,11 @@ impl Engine {
         if let Some(status) = self.shared().active_status(id) {
             return Ok(status);
         }
-        Ok(stored_status(&self.shared().record(id).await?))
+        let shared = self.shared();
+        Ok(stored_status(
+            &shared.record(id).await?,
+            shared.fleet().is_some(),
+        ))
     }
 
     /// The output of workflow `id`, waiting while it is pending or running here.
@@ -251,10 +255,12 @@ impl Engine {
 }
 
 /// The status of a workflow that is not active here: one stored as `Running` was left so by
-/// a run that stopped (this process holds the store), so it is `Resumable`.
-pub(crate) fn stored_status(record: &WorkflowRecord) -> WorkflowStatus {
+/// a run that stopped (this process holds the store), so it is `Resumable` — unless the
+/// store is shared by a fleet, where another worker runs it (or takes it over, if its
+/// worker died).
+pub(crate) fn stored_status(record: &WorkflowRecord, in_fleet: bool) -> WorkflowStatus {
     match record.status {
-        WorkflowStatus::Running => WorkflowStatus::Resumable,
+        WorkflowStatus::Running if !in_fleet => WorkflowStatus::Resumable,
         status => status,
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct Active {
     holds_slot: bool,
     /// How far it is, published by its driver.
     pub(crate) progress: Arc<watch::Sender<Progress>>,
+    /// Whether this worker holds the fleet's claim on it (always false without a fleet).
+    pub(crate) claimed: bool,
 }
 
 #[derive(Default)]
@@ -50,6 +52,8 @@ pub(crate) struct EngineState {
     /// Finished actor calls whose new state is being applied before their end is reported:
     /// `close` lets them finish.
     pub(crate) settling: Vec<tokio::task::JoinHandle<()>>,
+    /// On a fleet: where ended workflows go to give their claims back before they end here.
+    pub(crate) unclaim: Option<mpsc::UnboundedSender<(Arc<str>, Finish)>>,
 }
 
 impl EngineState {
@@ -73,6 +77,7 @@ impl EngineState {
                 cancel_requested: false,
                 holds_slot: false,
                 progress: Arc::new(watch::Sender::new(Progress::default())),
+                claimed: false,
             },
         );
         true
@@ -96,8 +101,30 @@ impl EngineState {
         before != self.queue.len()
     }
 
-    /// Ends an active workflow and tells its waiters how.
+    /// Ends an active workflow and tells its waiters how. On a fleet, a workflow whose claim
+    /// this worker holds stays reserved until the claim is given back (unless the engine
+    /// is closing: it gives its claims back itself).
     pub(crate) fn release(&mut self, id: &str, finish: Finish) {
+        if let (Some(unclaim), false) = (&self.unclaim, self.closed) {
+            if let Some((id, active)) = self.active.get_key_value(id) {
+                if active.claimed {
+                    let id = id.clone();
+                    if let Some(active) = self.active.get_mut(&id) {
+                        active.claimed = false;
+                        // The store has the truth from here.
+                        active.status = None;
+                    }
+                    if unclaim.send((id.clone(), finish.clone())).is_ok() {
+                        return;
+                    }
+                }
+            }
+        }
+        self.end(id, finish);
+    }
+
+    /// Ends an active workflow here at once and tells its waiters how.
+    pub(crate) fn end(&mut self, id: &str, finish: Finish) {
         if let Some(mut active) = self.active.remove(id) {
             if let Some(sender) = active.finish_sender.take() {
                 let _ = sender.send(Some(finish));
@@ -111,6 +138,24 @@ impl EngineState {
         self.active
             .get(id)
             .map(|active| (active.stored.clone(), active.finish.clone()))
+    }
+
+    /// The workflows whose fleet claims this worker holds: those with a driver here, and the
+    /// others (queued or only reserved).
+    pub(crate) fn claimed_here(&self) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
+        let (running, waiting): (Vec<_>, Vec<_>) = self
+            .active
+            .iter()
+            .filter(|(_, active)| active.claimed)
+            .partition(|(_, active)| active.events.is_some());
+        let ids =
+            |list: Vec<(&Arc<str>, &Active)>| list.into_iter().map(|(id, _)| id.clone()).collect();
+        (ids(running), ids(waiting))
+    }
+
+    /// How many running slots are taken.
+    pub(crate) fn running_count(&self) -> usize {
+        self.running
     }
 
     /// Sets the gauges of the queue and the running slots.
@@ -158,6 +203,10 @@ impl Shared {
         }
         let id = launch.id.clone();
         let cancel = state.active.get(&id).is_some_and(|a| a.cancel_requested);
+        if !cancel && state.active.get(&id).is_some_and(|a| a.claimed) {
+            // On a fleet a workflow without a slot here waits for any worker's.
+            return self.hand_to_fleet(&mut state, launch);
+        }
         if cancel {
             launch.record.status = WorkflowStatus::Canceled;
             launch.record.end_us = Some(now_us());
@@ -200,6 +249,49 @@ impl Shared {
         state.queue.push_back(id.clone());
         state.queued.insert(id, launch);
         state.report_gauges();
+        Ok(())
+    }
+
+    /// Stores `launch` as `Pending` and hands its claim to the fleet, whose first worker
+    /// with a free slot runs it; it ends here once handed over.
+    fn hand_to_fleet(self: &Arc<Self>, state: &mut EngineState, mut launch: Launch) -> Result<()> {
+        let id = launch.id.clone();
+        launch.record.status = WorkflowStatus::Pending;
+        let mut batch = std::mem::take(&mut launch.initial);
+        batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&launch.record)?);
+        if let Some(active) = state.active.get_mut(&id) {
+            active.status = Some(WorkflowStatus::Pending);
+            // Handed over below, not given back.
+            active.claimed = false;
+        }
+        let (written, result) = oneshot::channel();
+        self.committer.submit(
+            batch,
+            Box::new(move |result| {
+                let _ = written.send(result);
+            }),
+        );
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let result = result
+                .await
+                .unwrap_or_else(|_| Err(Arc::new(StorageError::Closed)));
+            let finish = match result {
+                Ok(()) => {
+                    shared.lock().mark_stored(&id);
+                    let handed = match shared.fleet() {
+                        Some(fleet) => fleet.hand_over(&[id.to_string()]).await,
+                        None => Ok(()),
+                    };
+                    match handed {
+                        Ok(()) => Finish::Interrupted,
+                        Err(error) => Finish::Broken(error.into()),
+                    }
+                }
+                Err(error) => Finish::Broken(Error::from_storage(error)),
+            };
+            shared.lock().end(&id, finish);
+        });
         Ok(())
     }
 

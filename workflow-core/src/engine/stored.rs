@@ -139,14 +139,22 @@ impl Shared {
                 _ => {}
             }
         }
-        let record = self.record(id).await?;
+        let mut record = self.record(id).await?;
+        if matches!(
+            record.status,
+            WorkflowStatus::Running | WorkflowStatus::Pending
+        ) && self.held_in_fleet(id).await?
+        {
+            self.wait_elsewhere(id).await?;
+            record = self.record(id).await?;
+        }
         match record.status {
             WorkflowStatus::Successful => Ok(Arc::new(self.stored_output(id, &record).await?)),
             WorkflowStatus::Failed => Err(failed(id, &record)),
             WorkflowStatus::Canceled => Err(Error::Canceled { id: id.to_string() }),
             _ => Err(Error::NotFinished {
                 id: id.to_string(),
-                status: stored_status(&record),
+                status: stored_status(&record, self.fleet().is_some()),
             }),
         }
     }

@@ -56,10 +56,20 @@ impl Shared {
             shared: self,
             id: &id,
         };
+        match self.claim_here(&id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                drop(guard);
+                return self.submitted_elsewhere(&id, plan.dag_hash).await;
+            }
+            Err(error) => return guard.fail(error).await,
+        }
         let launch = match read_record(&*self.store, &id).await {
-            Err(error) => return guard.fail(error),
+            Err(error) => return guard.fail(error).await,
             Ok(Some(record)) if record.dag_hash != plan.dag_hash => {
-                return guard.fail(Error::AlreadyExists { id: id.to_string() })
+                return guard
+                    .fail(Error::AlreadyExists { id: id.to_string() })
+                    .await
             }
             // Successful, failed and canceled workflows are answered from the store.
             Ok(Some(record)) if record.status.is_finished() => return Ok(None),
@@ -67,7 +77,7 @@ impl Shared {
                 self.lock().mark_stored(&id);
                 match Launch::load(&*self.store, self.registry, id.clone(), record).await {
                     Ok(launch) => launch,
-                    Err(error) => return guard.fail(error),
+                    Err(error) => return guard.fail(error).await,
                 }
             }
             Ok(None) => {
@@ -82,11 +92,35 @@ impl Shared {
                 };
                 match Launch::fresh(id.clone(), plan, record) {
                     Ok(launch) => launch,
-                    Err(error) => return guard.fail(error),
+                    Err(error) => return guard.fail(error).await,
                 }
             }
         };
         guard.launch(launch).await
+    }
+
+    /// Answers a submission of workflow `id` that another worker of the fleet holds: the
+    /// same DAG is waited for there, another is refused.
+    async fn submitted_elsewhere(&self, id: &str, dag_hash: u64) -> Result<Option<FinishWatch>> {
+        // The other worker may be writing its records: they are there in a moment.
+        for _ in 0..100 {
+            if let Some(record) = read_record(&*self.store, id).await? {
+                if record.dag_hash != dag_hash {
+                    return Err(Error::AlreadyExists { id: id.to_string() });
+                }
+                return Ok(None);
+            }
+            if !self.held_in_fleet(id).await? {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Err(Error::Interrupted {
+            id: id.to_string(),
+            reason: "another worker of the fleet claimed it but did not store it; submit it \
+                     again"
+                .to_string(),
+        })
     }
 
     /// Resumes a stored workflow that is not active here; returns once it is running or
@@ -118,22 +152,32 @@ impl Shared {
             shared: self,
             id: &id,
         };
+        match self.claim_here(&id).await {
+            Ok(true) => {}
+            // Another worker runs it: its output is waited for there.
+            Ok(false) => return Ok(None),
+            Err(error) => return guard.fail(error).await,
+        }
         let record = match read_record(&*self.store, &id).await {
             Ok(Some(record)) => record,
             Ok(None) => {
-                return guard.fail(Error::NotFound {
-                    what: "workflow",
-                    id: id.to_string(),
-                })
+                return guard
+                    .fail(Error::NotFound {
+                        what: "workflow",
+                        id: id.to_string(),
+                    })
+                    .await
             }
-            Err(error) => return guard.fail(error),
+            Err(error) => return guard.fail(error).await,
         };
         match record.status {
             WorkflowStatus::Successful => return Ok(None),
-            WorkflowStatus::Canceled => return guard.fail(Error::Canceled { id: id.to_string() }),
+            WorkflowStatus::Canceled => {
+                return guard.fail(Error::Canceled { id: id.to_string() }).await
+            }
             // A failed actor call is final: the calls behind it went on.
             WorkflowStatus::Failed if parse_call_id(&id).is_some() => {
-                return guard.fail(super::queries::failed(&id, &record))
+                return guard.fail(super::queries::failed(&id, &record)).await
             }
             _ => {}
         }
@@ -142,7 +186,7 @@ impl Shared {
         }
         match Launch::load(&*self.store, self.registry, id.clone(), record).await {
             Ok(launch) => guard.launch(launch).await,
-            Err(error) => guard.fail(error),
+            Err(error) => guard.fail(error).await,
         }
     }
 }
@@ -155,12 +199,11 @@ pub(crate) struct Reservation<'a> {
 }
 
 impl Reservation<'_> {
-    /// Frees the id and tells anyone waiting on it about `error`.
-    pub(crate) fn fail<T>(self, error: Error) -> Result<T> {
-        self.shared
-            .lock()
-            .release(self.id, Finish::Broken(error.clone()));
+    /// Frees the id (and gives back its claim) and tells anyone waiting on it about `error`.
+    pub(crate) async fn fail<T>(self, error: Error) -> Result<T> {
+        let (shared, id) = (self.shared, self.id);
         std::mem::forget(self);
+        shared.end_claimed(id, Finish::Broken(error.clone())).await;
         Err(error)
     }
 
@@ -172,7 +215,7 @@ impl Reservation<'_> {
         let watches = shared.lock().watches(id);
         let finish = watches.as_ref().map(|(_, finish)| finish.clone());
         if let Err(error) = shared.start_or_queue(launch) {
-            return self.fail(error);
+            return self.fail(error).await;
         }
         std::mem::forget(self);
         super::state::wait_watched(watches).await?;

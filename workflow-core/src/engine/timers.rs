@@ -38,9 +38,10 @@ impl Shared {
                     continue;
                 }
             };
-            let status = record
-                .as_ref()
-                .map(|record| self.active_status(&id).unwrap_or(stored_status(record)));
+            let status = record.as_ref().map(|record| {
+                self.active_status(&id)
+                    .unwrap_or(stored_status(record, self.fleet().is_some()))
+            });
             match status {
                 Some(WorkflowStatus::Resumable) => {
                     seen.insert(id.clone());

@@ -4,15 +4,16 @@
 use tokio_postgres::Transaction;
 
 use super::errors::map_pg_error;
-use super::lock::{check_fence, Fence};
+use super::worker::check_fence;
+use crate::fleet::WorkerId;
 use crate::{batch::last_writes, error::render_key, Expectation, Operation, Result, StorageError};
 
 /// What a commit needs besides its batch.
 pub(crate) struct Context<'a> {
     pub(crate) schema: &'a str,
     pub(crate) target: &'a str,
-    /// The lease the store must still hold.
-    pub(crate) fence: &'a Fence,
+    /// The worker that must still be in the fleet.
+    pub(crate) worker: WorkerId,
     /// The `SET LOCAL synchronous_commit` the durability needs, if the server's default
     /// does not already give it.
     pub(crate) setting: Option<&'static str>,
@@ -36,7 +37,7 @@ pub(crate) async fn apply(
                 None => Ok(()),
             }
         };
-        let fence = check_fence(tx, context.schema, context.fence);
+        let fence = check_fence(tx, context.schema, context.worker);
         if expectations.is_empty() {
             let (_, held, ()) = tokio::try_join!(
                 setting,

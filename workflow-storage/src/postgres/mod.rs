@@ -1,11 +1,12 @@
 //! The PostgreSQL backend: the store's records in one table of a schema of the user's
 //! database, reached through a pool of connections.
 
+mod claims;
 mod commit;
 mod errors;
-mod lock;
 mod queries;
 mod schema;
+mod worker;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,8 +23,8 @@ use crate::{
     Batch, Durability, Expectation, Keyspace, Operation, Order, Result, Storage, StorageError,
 };
 use errors::{map_pg_error, map_pool_error};
-use lock::SchemaLock;
 use queries::RangeQuery;
+use worker::Membership;
 
 /// How long a store's hold on its schema lasts without renewal, unless set.
 const DEFAULT_LEASE: Duration = Duration::from_secs(5);
@@ -42,12 +43,13 @@ const TRANSIENT_ATTEMPTS: usize = 5;
 ///
 /// The schema (`workflow` unless another is given) is created on first use and its tables
 /// are migrated to this build's version; a schema of a newer build is refused with
-/// [`StorageError::NewerSchema`]. One store holds the schema at a time, under a lease
-/// renewed every few seconds: a second one gets [`StorageError::Locked`] until the first is
-/// closed, its process ends (noticed at once through an advisory lock on the holder's
-/// connection), or its lease runs out (a paused or cut-off process). Every commit checks the
-/// lease's fencing token in its transaction, so a holder that lost the lease can never write
-/// over its successor's work: its commits are [`StorageError::Fenced`].
+/// [`StorageError::NewerSchema`]. Any number of stores share a schema as the workers of a
+/// fleet ([`Fleet`](crate::Fleet), from [`Storage::fleet`]): each has a lease renewed every
+/// few seconds; a worker whose process ends (noticed through an advisory lock on its own
+/// connection) or whose lease runs out (a paused or cut-off process) is removed by the
+/// others, who take its claims. Every commit checks its worker's row in its transaction, so
+/// a removed worker can never write over the work of those that took its claims: its
+/// commits are [`StorageError::Fenced`].
 ///
 /// Commits are transactions: expectations are checked under row locks, and the batch's
 /// writes apply atomically. Under [`Durability::Buffered`] a commit does not wait for the
@@ -74,8 +76,8 @@ pub struct PgStore {
     schema: String,
     /// The server and database, without credentials, for messages.
     target: String,
-    /// The connection holding the schema's lock.
-    lock: SchemaLock,
+    /// This store's worker in the schema's fleet.
+    member: Membership,
     /// Whether the server flushes commits by default (`synchronous_commit` is not `off`).
     server_syncs: bool,
     closed: AtomicBool,
@@ -98,7 +100,6 @@ impl PgStore {
     ///
     /// - [`StorageError::InvalidConfig`] for a malformed URL or schema name;
     /// - [`StorageError::Unreachable`] if the server cannot be reached;
-    /// - [`StorageError::Locked`] if another store holds the schema;
     /// - [`StorageError::NewerSchema`] if a newer build made the schema's tables.
     ///
     /// # Examples
@@ -117,10 +118,10 @@ impl PgStore {
     }
 
     /// As [`connect`](PgStore::connect), with a lease of `lease` (5 seconds by default): how
-    /// long the store may go without renewing its hold before another engine may take the
-    /// schema over. It is renewed every third of that; a longer lease rides out longer
-    /// pauses of the process, a shorter one hands the schema over sooner when a process
-    /// hangs. (A process that ends frees the schema at once, whatever the lease.)
+    /// long the store may go without renewing its lease before the fleet removes it and
+    /// others take its claims over. It is renewed every third of that; a longer lease rides
+    /// out longer pauses of the process, a shorter one hands the work over sooner when a
+    /// process hangs. (A process that ends is noticed at once, whatever the lease.)
     ///
     /// # Errors
     ///
@@ -157,25 +158,26 @@ impl PgStore {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let target = describe_target(&config);
-        let (mut client, locked, lost) = lock::connect(&config, schema, &target).await?;
-        let taken = async {
-            schema::migrate(&mut client, schema, &target).await?;
-            let setting: String = client
+        let mut connected = worker::connect(&config, &target).await?;
+        let joined = async {
+            schema::migrate(&mut connected.client, schema, &target).await?;
+            let setting: String = connected
+                .client
                 .query_one("SELECT current_setting('synchronous_commit')", &[])
                 .await
                 .map_err(|error| map_pg_error(&target, error))?
                 .get(0);
-            let fence = lock::take_lease(&mut client, schema, &target, locked, lease).await?;
-            Ok::<_, StorageError>((fence, setting != "off"))
+            let (id, locked) = worker::register(&connected.client, schema, &target, lease).await?;
+            Ok::<_, StorageError>((id, locked, setting != "off"))
         };
-        let (fence, server_syncs) = match taken.await {
-            Ok(taken) => taken,
+        let (id, locked, server_syncs) = match joined.await {
+            Ok(joined) => joined,
             Err(error) => {
-                lost.store(true, Ordering::Release);
+                connected.lost.store(true, Ordering::Release);
                 return Err(error);
             }
         };
-        let lock = SchemaLock::hold(client, schema, fence, locked, lost, lease);
+        let member = Membership::hold(connected, schema, id, locked, lease);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -195,7 +197,7 @@ impl PgStore {
             pool,
             schema: schema.to_string(),
             target,
-            lock,
+            member,
             server_syncs,
             closed: AtomicBool::new(false),
         })
@@ -343,16 +345,14 @@ impl Storage for PgStore {
         check_limits(&operations)?;
         check_pg_limits(&operations, &expectations)?;
         let mut client = self.client().await?;
-        if self.lock.is_fenced() {
-            return Err(StorageError::Fenced {
-                target: format!("{} (schema {})", self.target, self.schema),
-            });
+        if self.member.is_fenced() {
+            return Err(self.fenced());
         }
-        if self.lock.is_lost() {
+        if self.member.is_lost() {
             return Err(StorageError::Unreachable {
                 target: self.target.clone(),
-                reason: "the connection holding the store's lock was lost, so another engine \
-                         may hold the schema now; open the store again"
+                reason: "the connection of this store's worker was lost, so the fleet may have \
+                         given its work to others; open the store again"
                     .to_string(),
             });
         }
@@ -362,7 +362,7 @@ impl Storage for PgStore {
             let context = commit::Context {
                 schema: &self.schema,
                 target: &self.target,
-                fence: self.lock.fence(),
+                worker: self.member.id(),
                 setting: match (durability, self.server_syncs) {
                     (Durability::Sync, true) | (Durability::Buffered, false) => None,
                     (Durability::Sync, false) => Some("SET LOCAL synchronous_commit = on"),
@@ -407,14 +407,18 @@ impl Storage for PgStore {
         Ok(u64::try_from(row.get::<_, i64>(0)).ok())
     }
 
-    /// Closes the pool's connections and releases the schema's lock.
+    /// Leaves the fleet and closes the pool's connections.
     async fn close(&self) -> Result<()> {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Err(StorageError::Closed);
         }
         self.pool.close();
-        self.lock.release(&self.schema).await;
+        self.member.leave(&self.schema).await;
         Ok(())
+    }
+
+    fn fleet(&self) -> Option<&dyn crate::Fleet> {
+        Some(self)
     }
 }
 

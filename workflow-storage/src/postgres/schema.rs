@@ -3,10 +3,11 @@
 use tokio_postgres::Client;
 
 use super::errors::map_pg_error;
+use super::worker::LOCK_SPACE;
 use crate::{Result, StorageError};
 
 /// The newest version of the tables this build knows.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// The migrations, in order: entry `n` brings the tables from version `n` to `n + 1`.
 /// `{schema}` is replaced by the quoted schema name.
@@ -28,6 +29,24 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         expires_at timestamptz NOT NULL,
         locked boolean NOT NULL
     )",
+    // 3: many engines on one schema. Each is a worker with a lease (its number is the
+    // fencing token its commits check); a claim names the one worker that may run a unit
+    // of work, or none while it waits, in the order the claims were made.
+    "DROP TABLE {schema}.leases;
+     CREATE TABLE {schema}.workers (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        locked boolean NOT NULL
+     );
+     CREATE TABLE {schema}.claims (
+        name text PRIMARY KEY,
+        worker bigint,
+        seq bigserial NOT NULL
+     );
+     CREATE INDEX claims_waiting ON {schema}.claims (seq) WHERE worker IS NULL;
+     CREATE INDEX claims_worker ON {schema}.claims (worker);",
 ];
 
 /// Checks that `name` is a schema name used as is, without quoting surprises: 1 to 63
@@ -54,10 +73,17 @@ pub(crate) fn validate_schema_name(name: &str) -> Result<()> {
 }
 
 /// Creates the schema and its tables, or brings them to [`SCHEMA_VERSION`], in one
-/// transaction. The caller holds the schema's lock, so no other store migrates it at once.
+/// transaction, under an advisory lock of the schema so that workers starting together
+/// migrate it once.
 pub(crate) async fn migrate(client: &mut Client, schema: &str, target: &str) -> Result<()> {
     let map = |error| map_pg_error(target, error);
     let tx = client.transaction().await.map_err(map)?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&LOCK_SPACE, &schema],
+    )
+    .await
+    .map_err(map)?;
     tx.batch_execute(&format!(
         "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
          CREATE TABLE IF NOT EXISTS \"{schema}\".meta (name text PRIMARY KEY, value text NOT NULL);"
