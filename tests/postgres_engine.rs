@@ -142,7 +142,7 @@ async fn wait_long(runs: String) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn engines_on_one_schema_steer_each_others_workflows() -> workflow::Result<()> {
+async fn engines_on_one_schema_manage_each_others_workflows() -> workflow::Result<()> {
     let schema = Schema::new("shared");
     let scenario = Scenario::new();
     let a = schema.builder().build().await?;

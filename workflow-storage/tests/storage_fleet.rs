@@ -119,7 +119,7 @@ async fn a_gone_workers_claims_wait_for_the_others_and_they_hear_of_it() {
     for name in ["a", "b"] {
         assert_eq!(fleet(&gone).claim(name).await.unwrap(), Holder::Me);
     }
-    // Dropped without closing: its session ends, as when its process dies.
+    // Dropped without closing: its connection ends, as when its process dies.
     drop(gone);
     let heard = tokio::time::timeout(Duration::from_secs(10), async {
         loop {

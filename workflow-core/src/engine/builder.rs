@@ -134,7 +134,7 @@ impl EngineBuilder {
     /// (5 seconds by default; renewed every third of that): past it, the other workers take
     /// its workflows over, and this one's writes are refused from then on
     /// ([`StorageError::Fenced`](workflow_storage::StorageError::Fenced)). A process that ends
-    /// is noticed at once, whatever the lease (its session's advisory lock is freed).
+    /// is noticed at once, whatever the lease (the advisory lock its connection held is freed).
     ///
     /// # Examples
     ///
@@ -153,7 +153,7 @@ impl EngineBuilder {
 
     /// Whether the engine takes up workflows that other workers of its fleet hand over or
     /// leave behind (default `true`). On a store shared by a fleet (PostgreSQL), a process
-    /// that only starts, steers and watches workflows (a web front end, the command line)
+    /// that only starts, cancels and watches workflows (a web front end, the command line)
     /// sets `false`: it still runs the workflows it submits while it has free slots, and
     /// hands the others to the fleet. Without a fleet it changes nothing.
     ///

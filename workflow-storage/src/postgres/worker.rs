@@ -1,5 +1,5 @@
 //! A store's membership in its schema's fleet: a worker row with a lease renewed by
-//! heartbeat, an advisory lock that tells a live worker's session from a gone one, the
+//! heartbeat, an advisory lock that tells a live worker's connection from a gone one, the
 //! removal of dead workers, and the connection that hears the fleet's messages.
 //!
 //! Every commit reads its worker's row `FOR SHARE` inside its transaction, and removing a
@@ -43,7 +43,7 @@ pub(crate) struct Membership {
     heartbeat: JoinHandle<()>,
 }
 
-/// A connection that forwards the notifications of its session.
+/// A connection that forwards the notifications it receives.
 pub(crate) struct Connected {
     pub(crate) client: Client,
     pub(crate) lost: Arc<AtomicBool>,
@@ -245,7 +245,7 @@ struct Heartbeat {
     client: Arc<Client>,
     schema: String,
     id: WorkerId,
-    /// Whether this session holds the worker's advisory lock.
+    /// Whether this connection holds the worker's advisory lock.
     locked: bool,
     lost: Arc<AtomicBool>,
     fenced: Arc<AtomicBool>,
@@ -303,7 +303,7 @@ impl Heartbeat {
         Ok(renewed == 1)
     }
 
-    /// Removes the workers whose lease ran out, or whose session is gone (their advisory
+    /// Removes the workers whose lease ran out, or whose connection is gone (their advisory
     /// lock is free).
     async fn reap(&self) -> std::result::Result<(), tokio_postgres::Error> {
         let rows = self
@@ -320,7 +320,7 @@ impl Heartbeat {
         for row in rows {
             let (id, expired, locked): (WorkerId, bool, bool) =
                 (row.get(0), row.get(1), row.get(2));
-            if expired || (locked && self.session_gone(id).await?) {
+            if expired || (locked && self.connection_gone(id).await?) {
                 dead.push(id);
             }
         }
@@ -331,8 +331,11 @@ impl Heartbeat {
         Ok(())
     }
 
-    /// Whether worker `id`'s session ended: its advisory lock can be taken (and is let go).
-    async fn session_gone(&self, id: WorkerId) -> std::result::Result<bool, tokio_postgres::Error> {
+    /// Whether worker `id`'s connection ended: its advisory lock can be taken (and is let go).
+    async fn connection_gone(
+        &self,
+        id: WorkerId,
+    ) -> std::result::Result<bool, tokio_postgres::Error> {
         let taken: bool = self
             .client
             .query_one(
