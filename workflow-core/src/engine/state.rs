@@ -212,23 +212,11 @@ impl Shared {
             launch.record.end_us = Some(now_us());
         }
         if !launch.initial.is_empty() || cancel {
-            // Submitted under the state lock, so the committer writes these records before
-            // anything a driver started later for this workflow writes.
-            let mut batch = std::mem::take(&mut launch.initial);
-            batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&launch.record)?);
-            let (written, result) = oneshot::channel();
-            self.committer.submit(
-                batch,
-                Box::new(move |result| {
-                    let _ = written.send(result);
-                }),
-            );
+            let written = self.write_records(&mut launch)?;
             let shared = self.clone();
             let queued_id = id.clone();
             tokio::spawn(async move {
-                let result = result
-                    .await
-                    .unwrap_or_else(|_| Err(Arc::new(StorageError::Closed)));
+                let result = written.await;
                 let mut state = shared.lock();
                 match result {
                     Ok(()) if cancel => state.release(&queued_id, Finish::Canceled),
@@ -252,18 +240,19 @@ impl Shared {
         Ok(())
     }
 
-    /// Stores `launch` as `Pending` and hands its claim to the fleet, whose first worker
-    /// with a free slot runs it; it ends here once handed over.
-    fn hand_to_fleet(self: &Arc<Self>, state: &mut EngineState, mut launch: Launch) -> Result<()> {
-        let id = launch.id.clone();
-        launch.record.status = WorkflowStatus::Pending;
+    /// Submits the records of `launch` (its initial ones and its head record) to the
+    /// committer now: called under the state lock, so they are written before anything a
+    /// driver started later for the workflow writes. Returns their outcome to wait for.
+    fn write_records(
+        &self,
+        launch: &mut Launch,
+    ) -> Result<impl std::future::Future<Output = std::result::Result<(), Arc<StorageError>>>> {
         let mut batch = std::mem::take(&mut launch.initial);
-        batch.put(WORKFLOWS, id.as_bytes().to_vec(), encode(&launch.record)?);
-        if let Some(active) = state.active.get_mut(&id) {
-            active.status = Some(WorkflowStatus::Pending);
-            // Handed over below, not given back.
-            active.claimed = false;
-        }
+        batch.put(
+            WORKFLOWS,
+            launch.id.as_bytes().to_vec(),
+            encode(&launch.record)?,
+        );
         let (written, result) = oneshot::channel();
         self.committer.submit(
             batch,
@@ -271,12 +260,27 @@ impl Shared {
                 let _ = written.send(result);
             }),
         );
+        Ok(async move {
+            result
+                .await
+                .unwrap_or_else(|_| Err(Arc::new(StorageError::Closed)))
+        })
+    }
+
+    /// Stores `launch` as `Pending` and hands its claim to the fleet, whose first worker
+    /// with a free slot runs it; it ends here once handed over.
+    fn hand_to_fleet(self: &Arc<Self>, state: &mut EngineState, mut launch: Launch) -> Result<()> {
+        let id = launch.id.clone();
+        launch.record.status = WorkflowStatus::Pending;
+        let written = self.write_records(&mut launch)?;
+        if let Some(active) = state.active.get_mut(&id) {
+            active.status = Some(WorkflowStatus::Pending);
+            // Handed over below, not given back.
+            active.claimed = false;
+        }
         let shared = self.clone();
         tokio::spawn(async move {
-            let result = result
-                .await
-                .unwrap_or_else(|_| Err(Arc::new(StorageError::Closed)));
-            let finish = match result {
+            let finish = match written.await {
                 Ok(()) => {
                     shared.lock().mark_stored(&id);
                     let handed = match shared.fleet() {
