@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use crate::Result;
+use crate::{Keyspace, Result};
 
 /// The number of a worker (an engine) in a fleet: unique, never reused, and the fencing
 /// token of everything the worker writes.
@@ -82,7 +82,69 @@ pub trait Fleet: Send + Sync {
     /// Whether the fleet removed this worker: its commits are refused from now on, and the
     /// engine on it has to stop.
     fn is_fenced(&self) -> bool;
+
+    /// Puts tasks on offer for any worker to run (an offer of the same step replaces the
+    /// earlier one, untaken), and tells the fleet with [`OFFERED_MESSAGE`].
+    async fn offer(&self, offers: &[Offer]) -> Result<()>;
+
+    /// Takes up to `limit` offers that no live worker has taken and whose done marker
+    /// (record [`Offer::done_key`] in `done_keyspace`) is absent, oldest first, skipping
+    /// those another worker is taking at the same moment.
+    async fn take_offers(&self, limit: usize, done_keyspace: Keyspace) -> Result<Vec<Offer>>;
+
+    /// The steps of `workflow` on offer, taken or not.
+    async fn offered_steps(&self, workflow: &str) -> Result<Vec<u32>>;
+
+    /// Drops offers of `workflow`: those of `steps`, or every one if `steps` is `None`.
+    async fn withdraw_offers(&self, workflow: &str, steps: Option<&[u32]>) -> Result<()>;
+
+    /// Gives back offers this worker took and will not finish, for other workers to take.
+    async fn return_offers(&self, taken: &[(String, u32)]) -> Result<()>;
 }
 
-/// The note [`Fleet::messages`] carries when claims start to wait.
+/// A step of a workflow that its worker offers to the whole fleet: taken by one worker at a
+/// time, again by another if that one is removed, and never once its done marker is stored.
+///
+/// # Examples
+///
+/// ```
+/// use workflow_storage::Offer;
+///
+/// let offer = Offer::new("run-1", 7, b"encoded task".to_vec(), b"run-1/7".to_vec());
+/// assert_eq!((offer.workflow.as_str(), offer.step), ("run-1", 7));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Offer {
+    /// The workflow the step belongs to.
+    pub workflow: String,
+    /// The step's number in its workflow.
+    pub step: u32,
+    /// What the taker needs to run it, encoded by the engine.
+    pub payload: Vec<u8>,
+    /// The key whose record says the step is done.
+    pub done_key: Vec<u8>,
+}
+
+impl Offer {
+    /// An offer of step `step` of `workflow`.
+    pub fn new(
+        workflow: impl Into<String>,
+        step: u32,
+        payload: Vec<u8>,
+        done_key: Vec<u8>,
+    ) -> Self {
+        Offer {
+            workflow: workflow.into(),
+            step,
+            payload,
+            done_key,
+        }
+    }
+}
+
+/// The note [`Fleet::messages`] carries when claims or taken offers start to wait.
 pub const READY_MESSAGE: &str = "ready";
+
+/// The note [`Fleet::messages`] carries when tasks are put on offer.
+pub const OFFERED_MESSAGE: &str = "offered";

@@ -24,7 +24,7 @@ pub use batch::{Batch, Expectation, Operation};
 pub use durability::Durability;
 pub use error::{render_key, Result, StorageError};
 pub use fjall_store::FjallStore;
-pub use fleet::{Fleet, Holder, WorkerId, READY_MESSAGE};
+pub use fleet::{Fleet, Holder, Offer, WorkerId, OFFERED_MESSAGE, READY_MESSAGE};
 pub use key::{KeyBuilder, KeyReader};
 pub use keyspace::Keyspace;
 pub use memory_store::MemoryStore;

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::{errors::map_pg_error, worker::channel, PgStore};
-use crate::fleet::{Fleet, Holder, WorkerId, READY_MESSAGE};
-use crate::{Result, StorageError};
+use crate::fleet::{Fleet, Holder, Offer, WorkerId, READY_MESSAGE};
+use crate::{Keyspace, Result, StorageError};
 
 #[async_trait]
 impl Fleet for PgStore {
@@ -165,6 +165,26 @@ impl Fleet for PgStore {
 
     fn is_fenced(&self) -> bool {
         self.member.is_fenced()
+    }
+
+    async fn offer(&self, offers: &[Offer]) -> Result<()> {
+        self.put_offers(offers).await
+    }
+
+    async fn take_offers(&self, limit: usize, done_keyspace: Keyspace) -> Result<Vec<Offer>> {
+        self.take_open_offers(limit, done_keyspace).await
+    }
+
+    async fn offered_steps(&self, workflow: &str) -> Result<Vec<u32>> {
+        self.steps_on_offer(workflow).await
+    }
+
+    async fn withdraw_offers(&self, workflow: &str, steps: Option<&[u32]>) -> Result<()> {
+        self.delete_offers(workflow, steps).await
+    }
+
+    async fn return_offers(&self, taken: &[(String, u32)]) -> Result<()> {
+        self.untake_offers(taken).await
     }
 }
 

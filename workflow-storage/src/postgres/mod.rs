@@ -4,6 +4,7 @@
 mod claims;
 mod commit;
 mod errors;
+mod offers;
 mod queries;
 mod schema;
 mod worker;

@@ -7,7 +7,7 @@ use super::worker::LOCK_SPACE;
 use crate::{Result, StorageError};
 
 /// The newest version of the tables this build knows.
-pub(crate) const SCHEMA_VERSION: u32 = 3;
+pub(crate) const SCHEMA_VERSION: u32 = 4;
 
 /// The migrations, in order: entry `n` brings the tables from version `n` to `n + 1`.
 /// `{schema}` is replaced by the quoted schema name.
@@ -47,6 +47,20 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
      );
      CREATE INDEX claims_waiting ON {schema}.claims (seq) WHERE worker IS NULL;
      CREATE INDEX claims_worker ON {schema}.claims (worker);",
+    // 4: steps a workflow's worker offers to the fleet: taken by one worker at a time
+    // (`taker`), and done once the record `done_key` exists.
+    "CREATE TABLE {schema}.offers (
+        workflow text NOT NULL,
+        step integer NOT NULL,
+        owner bigint NOT NULL,
+        taker bigint,
+        payload bytea NOT NULL,
+        done_key bytea NOT NULL,
+        seq bigserial NOT NULL,
+        PRIMARY KEY (workflow, step)
+     );
+     CREATE INDEX offers_open ON {schema}.offers (seq) WHERE taker IS NULL;
+     CREATE INDEX offers_taker ON {schema}.offers (taker);",
 ];
 
 /// Checks that `name` is a schema name used as is, without quoting surprises: 1 to 63

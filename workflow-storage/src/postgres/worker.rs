@@ -222,8 +222,10 @@ async fn remove(
             &format!(
                 "WITH gone AS (DELETE FROM \"{schema}\".workers WHERE id = ANY($1) RETURNING id),
                       freed AS (UPDATE \"{schema}\".claims SET worker = NULL
-                                WHERE worker IN (SELECT id FROM gone) RETURNING 1)
-                 SELECT count(*) FROM freed"
+                                WHERE worker IN (SELECT id FROM gone) RETURNING 1),
+                      untaken AS (UPDATE \"{schema}\".offers SET taker = NULL
+                                  WHERE taker IN (SELECT id FROM gone) RETURNING 1)
+                 SELECT (SELECT count(*) FROM freed) + (SELECT count(*) FROM untaken)"
             ),
             &[&ids],
         )
