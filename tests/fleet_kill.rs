@@ -1,10 +1,11 @@
 //! A fleet of worker processes on one PostgreSQL schema, killed again and again: three
-//! children of this test binary share a batch of workflows (fan-outs, chains of
-//! continuations) with more than 20,000 tasks; the harness SIGKILLs a random worker at
-//! random moments and starts a new one in its place. Then: every output equals the
-//! plain-Rust computation, every workflow is finished and no claim is left, every task's
-//! checkpoint is there, and a task ran more than once only where a worker that ran it was
-//! killed.
+//! children of this test binary run one workflow of more than 20,000 tasks (fan-outs whose
+//! steps are offered to the whole fleet, chains of continuations) and a batch of smaller
+//! workflows; the harness SIGKILLs a random worker at random moments and starts a new one
+//! in its place. Then: every output equals the plain-Rust computation, every workflow is
+//! finished and no claim, offer or notice is left, every task's checkpoint is there, the
+//! big workflow's steps ran in many processes, and a task ran more than once only where a
+//! worker that ran it was killed.
 //!
 //! `FLEET_KILLS=50 FLEET_SEED=7 cargo test --release --all-features --test fleet_kill --
 //! --nocapture` runs a longer campaign; the default is 10 kills.
@@ -18,13 +19,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{crash::record_run, postgres::Schema};
+use support::{
+    crash::record_run,
+    postgres::{count_rows, Schema},
+};
 use workflow::prelude::*;
 
 const ROLE: &str = "FLEET_ROLE";
-const WORKFLOWS: u64 = 40;
+/// Groups of the big workflow: each a fan-out, its total, then a chain of continuations.
+const GROUPS: u64 = 40;
+/// Smaller workflows, one group each, shared out as whole workflows.
+const WORKFLOWS: u64 = 6;
 const FAN_OUT: u64 = 500;
 const CHAIN: u64 = 12;
+const BIG: &str = "big";
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is set for the worker"))
@@ -68,15 +76,29 @@ async fn countdown(n: u64, sum: u64) -> Flow<u64> {
     workflow::continuation(countdown::bind(n - 1, sum + n))
 }
 
-fn job(w: u64) -> Dag<u64> {
+#[task]
+fn grand_total(values: Vec<u64>) -> u64 {
+    executed();
+    values.iter().sum()
+}
+
+fn group(g: u64) -> Dag<u64> {
     let squares = (0..FAN_OUT)
-        .map(|i| square::bind(w + i))
+        .map(|i| square::bind(g + i))
         .collect::<Vec<_>>();
     countdown::bind(CHAIN, total::bind(squares))
 }
 
-fn expected(w: u64) -> u64 {
-    (0..FAN_OUT).map(|i| (w + i) * (w + i)).sum::<u64>() + CHAIN * (CHAIN + 1) / 2
+fn big() -> Dag<u64> {
+    grand_total::bind((0..GROUPS).map(group).collect::<Vec<_>>())
+}
+
+fn expected(g: u64) -> u64 {
+    (0..FAN_OUT).map(|i| (g + i) * (g + i)).sum::<u64>() + CHAIN * (CHAIN + 1) / 2
+}
+
+fn expected_big() -> u64 {
+    (0..GROUPS).map(expected).sum()
 }
 
 /// A worker: submits every workflow (a workflow another worker holds is only waited for),
@@ -89,13 +111,15 @@ async fn worker() -> workflow::Result<()> {
         .max_running_workflows(3)
         .build()
         .await?;
+    engine.spawn(BIG, big()).await?;
     for w in 0..WORKFLOWS {
-        engine.spawn(&format!("job-{w}"), job(w)).await?;
+        engine.spawn(&format!("job-{w}"), group(w)).await?;
     }
     for w in 0..WORKFLOWS {
         let out: u64 = engine.output(&format!("job-{w}")).await?;
         assert_eq!(out, expected(w));
     }
+    assert_eq!(engine.output::<u64>(BIG).await?, expected_big());
     engine.close().await
 }
 
@@ -175,7 +199,19 @@ async fn a_fleet_killed_again_and_again_finishes_its_work() -> workflow::Result<
         );
         tasks += engine.metadata(&id).await?.tasks.len();
     }
-    assert_eq!(claims_left(&schema.0).await, 0, "a claim was left behind");
+    assert_eq!(engine.status(BIG).await?, WorkflowStatus::Successful);
+    assert_eq!(engine.output::<u64>(BIG).await?, expected_big());
+    let big_tasks = engine.metadata(BIG).await?.tasks.len();
+    assert!(
+        big_tasks as u64 >= 20_000,
+        "{big_tasks} tasks in one workflow"
+    );
+    tasks += big_tasks;
+    for table in ["claims", "offers"] {
+        assert_eq!(count_rows(&schema.0, table).await, 0, "{table} left behind");
+    }
+    let notices = count_rows(&schema.0, "records WHERE keyspace = 'notices'").await;
+    assert_eq!(notices, 0, "notices left behind");
     engine.close().await?;
 
     // A task ran again only where a worker that ran it was killed.
@@ -191,7 +227,16 @@ async fn a_fleet_killed_again_and_again_finishes_its_work() -> workflow::Result<
         runs_of.entry(key).or_default().push(pid);
     }
     let workers: HashSet<u32> = runs_of.values().flatten().copied().collect();
-    assert!(workers.len() > 3, "the work was not shared: {workers:?}");
+    assert!(workers.len() >= 3, "the work was not shared: {workers:?}");
+    let big_workers: HashSet<u32> = runs_of
+        .iter()
+        .filter(|((workflow, _), _)| workflow == BIG)
+        .flat_map(|(_, pids)| pids.iter().copied())
+        .collect();
+    assert!(
+        big_workers.len() >= 3,
+        "one workflow's steps did not spread over the fleet: {big_workers:?}"
+    );
     let mut again = 0;
     for ((workflow, task), pids) in &runs_of {
         let (last, earlier) = pids.split_last().unwrap();
@@ -204,23 +249,11 @@ async fn a_fleet_killed_again_and_again_finishes_its_work() -> workflow::Result<
         again += earlier.len();
     }
     eprintln!(
-        "fleet: {WORKFLOWS} workflows, {tasks} tasks, {kills} kills (seed {seed}), \
-         {again} runs again, {:.1} s",
+        "fleet: {} workflows, {tasks} tasks ({big_tasks} in one, run by {} processes), \
+         {kills} kills (seed {seed}), {again} runs again, {:.1} s",
+        WORKFLOWS + 1,
+        big_workers.len(),
         elapsed.as_secs_f64()
     );
-    assert!(tasks as u64 >= 20_000, "{tasks} tasks");
     Ok(())
-}
-
-async fn claims_left(schema: &str) -> i64 {
-    let (client, connection) =
-        tokio_postgres::connect(&support::postgres::url(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    client
-        .query_one(&format!("SELECT count(*) FROM \"{schema}\".claims"), &[])
-        .await
-        .unwrap()
-        .get(0)
 }

@@ -110,3 +110,16 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
         .unwrap()
         .block_on(future)
 }
+
+/// The rows of `table` (with any `WHERE` clause after it) in `schema`.
+pub async fn count_rows(schema: &str, table: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(&format!("SELECT count(*) FROM \"{schema}\".{table}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}

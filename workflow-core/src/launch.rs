@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use workflow_storage::{Batch, Storage};
 
+use crate::offer::NOTICES;
 use crate::{
     actor::records::parse_call_id,
     lower::Plan,
@@ -41,6 +42,8 @@ pub(crate) struct Launch {
     /// Told once the driver has handed its first commit to the committer, whose commits are
     /// applied in the order they are handed over.
     pub(crate) submitted: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Steps an earlier run offered to the fleet that are still out: they run elsewhere.
+    pub(crate) offered: Vec<u32>,
 }
 
 impl Launch {
@@ -64,6 +67,7 @@ impl Launch {
             attempts: vec![None; count],
             initial,
             submitted: None,
+            offered: Vec::new(),
         })
     }
 
@@ -123,6 +127,8 @@ impl Launch {
             let step = stored_step(prefix.len(), &key, count, ATTEMPTS.name())?;
             attempts[step] = Some(decode(ATTEMPTS, &key, &bytes)?);
         }
+        let mut initial = Batch::new();
+        let offered = adopt_offers(store, &id, &results, &mut initial).await?;
         Ok(Launch {
             id,
             record,
@@ -130,10 +136,44 @@ impl Launch {
             tasks,
             results,
             attempts,
-            initial: Batch::new(),
+            initial,
             submitted: None,
+            offered,
         })
     }
+}
+
+/// On a fleet, the steps of workflow `id` that an earlier run offered and that are still
+/// out (taken by a live worker, or waiting for one). Offers that ended are withdrawn and
+/// their notices deleted by `initial`: a step that ran elsewhere is checkpointed already,
+/// and one whose attempt failed begins again.
+async fn adopt_offers(
+    store: &dyn Storage,
+    id: &str,
+    results: &[Option<StepResult>],
+    initial: &mut Batch,
+) -> Result<Vec<u32>> {
+    let Some(fleet) = store.fleet() else {
+        return Ok(Vec::new());
+    };
+    let prefix = workflow_prefix(id);
+    let mut ended = Vec::new();
+    for (key, _) in store.scan_prefix(NOTICES, &prefix).await? {
+        let step = stored_step(prefix.len(), &key, results.len(), NOTICES.name())?;
+        ended.push(step as u32);
+        initial.delete(NOTICES, key);
+    }
+    let mut out = Vec::new();
+    for step in fleet.offered_steps(id).await? {
+        let settled = results.get(step as usize).is_none_or(Option::is_some);
+        if settled || ended.contains(&step) {
+            ended.push(step);
+        } else {
+            out.push(step);
+        }
+    }
+    fleet.withdraw_offers(id, Some(&ended)).await?;
+    Ok(out)
 }
 
 /// Reads a workflow's head record.
@@ -144,7 +184,7 @@ pub(crate) async fn read_record(store: &dyn Storage, id: &str) -> Result<Option<
     }
 }
 
-fn check_task(registry: &Registry, step: &StepRecord) -> Result<TaskRegistration> {
+pub(crate) fn check_task(registry: &Registry, step: &StepRecord) -> Result<TaskRegistration> {
     let task = match registry.lookup(&step.task) {
         Lookup::Found(task) => task,
         Lookup::Ambiguous => {

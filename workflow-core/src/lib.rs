@@ -26,6 +26,7 @@ mod lower;
 mod metadata;
 pub mod metrics;
 mod object;
+mod offer;
 mod progress;
 mod records;
 mod registry;

@@ -79,12 +79,13 @@ pub(crate) fn parse_timer_key(key: &[u8]) -> Option<(u64, String)> {
 }
 
 /// The keyspaces holding per-step records of a workflow.
-pub(crate) const STEP_KEYSPACES: [Keyspace; 5] = [
+pub(crate) const STEP_KEYSPACES: [Keyspace; 6] = [
     STEPS,
     RESULTS,
     ATTEMPTS,
     EVENTS,
     crate::actor::records::CALL_ORIGINS,
+    crate::offer::NOTICES,
 ];
 
 /// The prefix of every per-step key of workflow `id`.

@@ -33,6 +33,10 @@ pub struct TaskRegistration {
     /// For a sleep: its duration in milliseconds, read from its encoded arguments, so that
     /// its deadline can be indexed.
     pub(crate) timer_millis: Option<TimerMillis>,
+    /// Whether its steps run only on the worker that runs their workflow, never on another
+    /// worker of a fleet: a task that may continue (its continuation extends the workflow's
+    /// step table), an actor's method, an event listener's acknowledgement.
+    pub(crate) stays_local: bool,
     /// The types of its arguments and output, for JSON.
     pub(crate) value_types: &'static [ValueType],
 }
@@ -61,6 +65,7 @@ impl TaskRegistration {
             output_fingerprint: fingerprint::<M::Output>,
             waits: false,
             timer_millis: None,
+            stays_local: M::CONTINUES,
             value_types: &[],
         }
     }
@@ -81,6 +86,14 @@ impl TaskRegistration {
         TaskRegistration {
             output_type: short_type_name::<T>,
             output_fingerprint: fingerprint::<T>,
+            ..self
+        }
+    }
+
+    /// This registration, for a task whose steps run only on their workflow's worker.
+    pub(crate) const fn local(self) -> Self {
+        TaskRegistration {
+            stays_local: true,
             ..self
         }
     }

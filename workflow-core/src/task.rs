@@ -33,6 +33,10 @@ pub trait Task: Send + Sync + 'static {
     const SIGNATURE: u64;
     /// The options given on the attribute.
     const OPTIONS: TaskOptions;
+    /// Whether the function may return a continuation (it returns a `Flow`). Such a step
+    /// runs on the worker that runs its workflow, since its continuation extends the
+    /// workflow's step table.
+    const CONTINUES: bool = false;
 
     /// Starts one attempt of the task with decoded arguments.
     fn invoke(args: Self::Args) -> Invocation<Self::Output>;

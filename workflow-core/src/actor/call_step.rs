@@ -48,6 +48,7 @@ const REGISTERED: TaskRegistration = TaskRegistration {
     output_fingerprint: any_fingerprint,
     waits: true,
     timer_millis: None,
+    stays_local: true,
     value_types: &[],
 };
 

@@ -115,5 +115,5 @@ async fn run_call<M: ActorMethod>(
 /// The registration of method `M`, submitted by `#[virtual_actor]`.
 #[doc(hidden)]
 pub const fn method_registration<M: ActorMethod>() -> TaskRegistration {
-    TaskRegistration::of::<MethodTask<M>>()
+    TaskRegistration::of::<MethodTask<M>>().local()
 }

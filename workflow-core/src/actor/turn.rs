@@ -34,6 +34,7 @@ const REGISTERED: TaskRegistration = TaskRegistration {
     output_fingerprint: fingerprint::<()>,
     waits: true,
     timer_millis: None,
+    stays_local: true,
     value_types: &[],
 };
 

@@ -2,6 +2,7 @@
 //! every checkpoint through the group committer before dependents start.
 
 mod graph;
+mod offer;
 mod progress;
 mod settle;
 mod shutdown;
@@ -23,6 +24,7 @@ use workflow_storage::Batch;
 
 use graph::Graph;
 pub(crate) use graph::{append_output, input_steps, is_available};
+pub(crate) use offer::{Ended, OfferSettings};
 pub(crate) use slot::SlotPool;
 use slot::{Joined, Slot};
 
@@ -86,6 +88,12 @@ pub(crate) enum DriverEvent {
     SlotGranted,
     /// Start no more steps; tell the sender once no step that works is running.
     Drain(tokio::sync::oneshot::Sender<()>),
+    /// Offered steps ended on some worker of the fleet.
+    Ended(Vec<Ended>),
+    /// The fleet says an offered step of this workflow ended.
+    NoticesWaiting,
+    /// Offers could not be made or read.
+    OffersFailed(Error),
 }
 
 /// What to do once a commit is durable.
@@ -106,6 +114,8 @@ pub(crate) struct Services {
     pub(crate) engine: std::sync::Weak<crate::engine::Shared>,
     /// Where the driver publishes how far the workflow is.
     pub(crate) progress: Option<Arc<tokio::sync::watch::Sender<Progress>>>,
+    /// Set on a fleet: how steps are offered to other workers.
+    pub(crate) offers: Option<OfferSettings>,
 }
 
 /// What the driver keeps of every step once its record is dropped.
@@ -186,6 +196,8 @@ pub(crate) struct Driver {
     drained: Vec<tokio::sync::oneshot::Sender<()>>,
     /// Steps whose attempt is counted by a commit still in flight, not yet running.
     starting: std::collections::HashSet<u32>,
+    /// On a fleet: the steps offered to other workers.
+    offers: Option<offer::Offers>,
 }
 
 impl Driver {
@@ -206,6 +218,7 @@ impl Driver {
             actors,
             engine,
             progress,
+            offers,
         } = services;
         let root = launch.record.root;
         let graph = Graph::new(&launch.steps, root, &launch.results)?;
@@ -222,6 +235,7 @@ impl Driver {
                 first_start[s] = attempt.first_start_us;
             }
         }
+        let offers = offers.map(|settings| offer::Offers::new(settings, launch.offered));
         let done: Vec<bool> = launch.results.iter().map(is_available).collect();
         let settled = launch.results.iter().filter(|r| r.is_some()).count() as u64;
         let ids = TaskIds::of(launch.steps.iter().map(|step| step.task_id.as_str()));
@@ -273,6 +287,7 @@ impl Driver {
             draining: false,
             drained: Vec::new(),
             starting: Default::default(),
+            offers,
         })
     }
 
@@ -294,7 +309,8 @@ impl Driver {
         if let Err(error) = self.put_record(&mut batch) {
             return Finish::Broken(error);
         }
-        let ready = self.graph.ready();
+        let mut ready = self.graph.ready();
+        self.adopt_offers(&mut ready);
         if let Err(error) = self.begin(ready, batch) {
             return Finish::Broken(error);
         }
@@ -313,6 +329,7 @@ impl Driver {
                 }
             };
             self.publish_progress();
+            self.flush_offers();
             match outcome {
                 Ok(None) => {
                     self.release_slot_if_waiting();
@@ -371,6 +388,12 @@ impl Driver {
                 self.shut_down()?;
                 Ok(None)
             }
+            DriverEvent::Ended(ended) => self.on_ended(ended),
+            DriverEvent::NoticesWaiting => {
+                self.wake_offers();
+                Ok(None)
+            }
+            DriverEvent::OffersFailed(error) => Err(error),
         }
     }
 
@@ -454,6 +477,7 @@ impl Driver {
     fn stop_with_batch(&mut self, batch: &mut Batch, status: WorkflowStatus) -> Result<()> {
         self.stopping = true;
         if status != WorkflowStatus::Resumable {
+            self.abandon_offers();
             // Its sleeps will not go on, or start again with new deadlines.
             for (_, key) in self.timers.drain() {
                 batch.delete(TIMERS, key);

@@ -25,14 +25,34 @@ impl Driver {
         step: u32,
         started: u64,
         result: StepResult,
+        batch: Batch,
+    ) -> Result<Option<Finish>> {
+        self.settle_success(step, started, result, batch, false)
+    }
+
+    /// `step` finished with `result` on another worker, which checkpointed it.
+    pub(super) fn on_success_stored(
+        &mut self,
+        step: u32,
+        result: StepResult,
+    ) -> Result<Option<Finish>> {
+        self.settle_success(step, 0, result, Batch::new(), true)
+    }
+
+    fn settle_success(
+        &mut self,
+        step: u32,
+        started: u64,
+        result: StepResult,
         mut batch: Batch,
+        stored: bool,
     ) -> Result<Option<Finish>> {
         self.args[step as usize] = None;
         if let Some(key) = self.timers.remove(&step) {
             batch.delete(crate::records::TIMERS, key);
         }
         let mut ready = Vec::new();
-        let root_done = self.settle(step, started, result, &mut batch, &mut ready)?;
+        let root_done = self.settle(step, started, result, stored, &mut batch, &mut ready)?;
         if root_done {
             self.finish_successful(batch)?;
         } else if !(ready.is_empty() && batch.is_empty()) {
@@ -42,25 +62,30 @@ impl Driver {
     }
 
     /// Settles `step` and every step whose output is defined as its output; returns whether
-    /// the workflow's root settled.
+    /// the workflow's root settled. If `stored`, `step`'s checkpoint is durable already.
     fn settle(
         &mut self,
         step: u32,
         started: u64,
         result: StepResult,
+        stored: bool,
         batch: &mut Batch,
         ready: &mut Vec<u32>,
     ) -> Result<bool> {
         let root = self.record.root;
         let mut root_done = false;
         // (step, result, whether the result came from a continuation it waited for)
+        let first = step as usize;
         let mut work = vec![(step, result, false)];
         while let Some((step, result, forwarded)) = work.pop() {
             let s = step as usize;
             if self.done[s] {
                 continue;
             }
-            if step == root || self.meta[s].checkpoint || forwarded {
+            let stored_here = stored && !forwarded && s == first;
+            if stored_here {
+                tracing::debug!(task.id = self.task_id(s), "task checkpointed elsewhere");
+            } else if step == root || self.meta[s].checkpoint || forwarded {
                 let outcome = match &result {
                     StepResult::Value(bytes) => StepOutcome::Value {
                         fingerprint: match self.event_types.remove(&step) {
@@ -294,6 +319,7 @@ impl Driver {
                     candidate,
                     now_us(),
                     StepResult::Caught(error),
+                    false,
                     &mut batch,
                     &mut ready,
                 )? {

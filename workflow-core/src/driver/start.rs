@@ -128,7 +128,7 @@ impl Driver {
     }
 
     /// The arguments of step `s`, assembled once.
-    fn args_of(&mut self, s: usize) -> Result<Arc<Args>> {
+    pub(super) fn args_of(&mut self, s: usize) -> Result<Arc<Args>> {
         if let Some(args) = &self.args[s] {
             return Ok(args.clone());
         }
@@ -138,7 +138,12 @@ impl Driver {
         Ok(args)
     }
 
+    /// Runs an attempt of `step`, whose start is recorded: here, or on any worker of the
+    /// fleet if the workflow runs its share of steps here already.
     pub(super) fn spawn_attempt(&mut self, step: u32) -> Result<()> {
+        if self.offers_step(step as usize) {
+            return self.offer_step(step);
+        }
         let s = step as usize;
         let args = self.args_of(s)?;
         let record = self.record(s)?;

@@ -6,6 +6,9 @@ use workflow_storage::{Durability, MemoryStore, Storage};
 
 use crate::{Engine, Result};
 
+/// The default of [`EngineBuilder::fleet_task_slots`].
+const DEFAULT_FLEET_TASK_SLOTS: usize = 100;
+
 /// Settings for [`Engine::builder`].
 ///
 /// # Examples
@@ -36,6 +39,7 @@ pub struct EngineBuilder {
     pub(crate) object_cache_bytes: u64,
     pub(crate) admin_socket: bool,
     pub(crate) takes_fleet_work: bool,
+    pub(crate) fleet_task_slots: usize,
     /// The URL, schema and lease of a PostgreSQL store.
     #[cfg(feature = "postgres")]
     pub(crate) postgres: Option<PostgresSettings>,
@@ -52,6 +56,7 @@ impl Default for EngineBuilder {
             object_cache_bytes: 512 << 20,
             admin_socket: true,
             takes_fleet_work: true,
+            fleet_task_slots: DEFAULT_FLEET_TASK_SLOTS,
             #[cfg(feature = "postgres")]
             postgres: None,
         }
@@ -165,6 +170,24 @@ impl EngineBuilder {
     /// ```
     pub fn takes_fleet_work(mut self, takes: bool) -> Self {
         self.takes_fleet_work = takes;
+        self
+    }
+
+    /// On a store shared by a fleet (PostgreSQL): how many steps of one workflow the engine
+    /// runs at once before it offers the workflow's other ready steps to every worker of the
+    /// fleet, and how many offered steps it runs at once for other workers (default 100).
+    /// A wide fan-out thus spreads over the fleet while a chain runs where its workflow
+    /// does. Without a fleet it changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // Steps are heavy: run 8 per workflow here, offer the rest.
+    /// let builder = workflow::Engine::builder().fleet_task_slots(8);
+    /// # let _ = builder;
+    /// ```
+    pub fn fleet_task_slots(mut self, slots: usize) -> Self {
+        self.fleet_task_slots = slots.max(1);
         self
     }
 

@@ -10,8 +10,8 @@ use std::{
     time::Duration,
 };
 
-use tokio::sync::{broadcast, mpsc};
-use workflow_storage::{Fleet, Holder, READY_MESSAGE};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use workflow_storage::{Fleet, Holder, OFFERED_MESSAGE, READY_MESSAGE};
 
 use super::Shared;
 use crate::{
@@ -31,6 +31,9 @@ const WAIT_POLL: Duration = Duration::from_secs(1);
 /// The start of the name of an actor's claim (no workflow id has a space).
 const ACTOR_CLAIM: &str = "actor ";
 
+/// How long closing waits for the steps taken from the fleet to stop and go back.
+const LEAVE_WAIT: Duration = Duration::from_secs(5);
+
 /// Claims given back in one statement at most.
 const RELEASE_BATCH: usize = 512;
 
@@ -48,22 +51,29 @@ pub(crate) enum Message<'a> {
     Event(&'a str, &'a str),
     /// These workflows' runs ended (their end is durable).
     Finished(Vec<&'a str>),
+    /// Steps were offered to the fleet.
+    Offered,
+    /// Offered steps of these workflows ended; their notices are stored.
+    Done(Vec<&'a str>),
+    /// Workflow `id` ended: its offered steps are not to run any more.
+    Abandoned(&'a str),
 }
 
 impl<'a> Message<'a> {
     pub(crate) fn parse(text: &'a str) -> Option<Message<'a>> {
-        if text == READY_MESSAGE {
-            return Some(Message::Ready);
+        match text {
+            READY_MESSAGE => return Some(Message::Ready),
+            OFFERED_MESSAGE => return Some(Message::Offered),
+            _ => {}
         }
         let mut words = text.split(' ');
+        let ids = || -> Vec<&'a str> { text.split(' ').skip(1).collect() };
         match (words.next()?, words.next(), words.next()) {
             ("cancel", Some(id), None) => Some(Message::Cancel(id)),
+            ("abandoned", Some(id), None) => Some(Message::Abandoned(id)),
             ("event", Some(id), Some(key)) => Some(Message::Event(id, key)),
-            ("finished", Some(first), _) => Some(Message::Finished(
-                std::iter::once(first)
-                    .chain(text.split(' ').skip(2))
-                    .collect(),
-            )),
+            ("finished", Some(_), _) => Some(Message::Finished(ids())),
+            ("done", Some(_), _) => Some(Message::Done(ids())),
             _ => None,
         }
     }
@@ -71,6 +81,11 @@ impl<'a> Message<'a> {
 
 /// Messages naming the ends of `ids`, each within what the fleet carries.
 fn finished_messages(ids: &[Arc<str>]) -> Vec<String> {
+    list_messages("finished", ids)
+}
+
+/// Messages `word id id ...` naming every one of `ids`, each within what the fleet carries.
+pub(crate) fn list_messages(word: &str, ids: &[Arc<str>]) -> Vec<String> {
     let mut messages = Vec::new();
     let mut message = String::new();
     for id in ids {
@@ -78,7 +93,7 @@ fn finished_messages(ids: &[Arc<str>]) -> Vec<String> {
             messages.push(std::mem::take(&mut message));
         }
         if message.is_empty() {
-            message.push_str("finished");
+            message.push_str(word);
         }
         message.push(' ');
         message.push_str(id);
@@ -279,6 +294,13 @@ impl Shared {
         let Some(fleet) = self.fleet() else {
             return;
         };
+        let taker = self.lock().taker.take();
+        if let Some(taker) = taker {
+            let (stopped, given_back) = oneshot::channel();
+            if taker.send(stopped).is_ok() {
+                let _ = tokio::time::timeout(LEAVE_WAIT, given_back).await;
+            }
+        }
         let left = async {
             let mut batch = workflow_storage::Batch::new();
             for id in &running {
@@ -318,6 +340,7 @@ pub(crate) fn start(shared: &Arc<Shared>) {
     shared.lock().unclaim = Some(unclaim);
     tokio::spawn(give_back(Arc::downgrade(shared), ends));
     tokio::spawn(listen(Arc::downgrade(shared), fleet.messages()));
+    super::taker::start(shared);
 }
 
 /// Gives back the claims of workflows whose run ended, many per statement, then ends
@@ -397,7 +420,15 @@ async fn listen(shared: Weak<Shared>, mut messages: broadcast::Receiver<String>)
                 }
             }
             Some(Message::Event(id, key)) => shared.events.wake(&queue_prefix(id, key)),
-            Some(Message::Finished(_)) | None => {}
+            Some(Message::Done(ids)) => {
+                let state = shared.lock();
+                for id in ids {
+                    if let Some(events) = state.active.get(id).and_then(|a| a.events.as_ref()) {
+                        let _ = events.send(crate::driver::DriverEvent::NoticesWaiting);
+                    }
+                }
+            }
+            Some(Message::Finished(_) | Message::Offered | Message::Abandoned(_)) | None => {}
         }
     }
 }
@@ -415,6 +446,12 @@ mod tests {
             Some(Message::Event("w-1", "approval"))
         );
         assert_eq!(Message::parse("cancel"), None);
+        assert_eq!(Message::parse(OFFERED_MESSAGE), Some(Message::Offered));
+        assert_eq!(
+            Message::parse("done a b"),
+            Some(Message::Done(vec!["a", "b"]))
+        );
+        assert_eq!(Message::parse("abandoned a"), Some(Message::Abandoned("a")));
         assert_eq!(Message::parse("whatever else"), None);
         let ids: Vec<Arc<str>> = (0..2000).map(|i| format!("workflow-{i}").into()).collect();
         let messages = finished_messages(&ids);

@@ -174,6 +174,10 @@ impl super::Shared {
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
         batch.delete(CREATED, created_key(record.created_us, id));
+        if let Some(fleet) = shared.fleet() {
+            // Offers of an ended run (none are out: it ran here or nowhere).
+            fleet.withdraw_offers(id, None).await?;
+        }
         shared.objects.disown_all(id, batch).await
     }
 }

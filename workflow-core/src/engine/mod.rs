@@ -12,6 +12,7 @@ mod queries;
 mod state;
 mod stored;
 mod submit;
+mod taker;
 mod timers;
 
 use std::{
@@ -96,6 +97,9 @@ pub(crate) struct Shared {
     pub(crate) max_pending: usize,
     /// Whether it takes up the fleet's waiting workflows.
     pub(crate) takes_fleet_work: bool,
+    /// On a fleet: the steps of one workflow run here at once before others are offered,
+    /// and the offered steps run here at once.
+    pub(crate) fleet_task_slots: usize,
     pub(crate) path: Option<PathBuf>,
     pub(crate) temp_dir: Mutex<Option<tempfile::TempDir>>,
 }
@@ -235,6 +239,7 @@ impl Engine {
             max_running: settings.max_running,
             max_pending: settings.max_pending,
             takes_fleet_work: settings.takes_fleet_work,
+            fleet_task_slots: settings.fleet_task_slots,
             path,
             temp_dir: Mutex::new(temp_dir),
         });

@@ -11,7 +11,7 @@ use workflow_storage::{Batch, StorageError};
 
 use super::Shared;
 use crate::{
-    driver::{Driver, DriverEvent, Finish, Services, SlotPool},
+    driver::{Driver, DriverEvent, Finish, OfferSettings, Services, SlotPool},
     launch::{read_record, Launch},
     metrics::{QUEUE_DEPTH, RUNNING_WORKFLOWS, WORKFLOWS_FINISHED},
     records::{encode, now_us, WORKFLOWS},
@@ -54,6 +54,9 @@ pub(crate) struct EngineState {
     pub(crate) settling: Vec<tokio::task::JoinHandle<()>>,
     /// On a fleet: where ended workflows go to give their claims back before they end here.
     pub(crate) unclaim: Option<mpsc::UnboundedSender<(Arc<str>, Finish)>>,
+    /// On a fleet: stops the taking of offered steps, and is told once their offers are
+    /// given back.
+    pub(crate) taker: Option<oneshot::Sender<oneshot::Sender<()>>>,
 }
 
 impl EngineState {
@@ -397,6 +400,11 @@ impl Shared {
             actors: self.actors.clone(),
             engine: Arc::downgrade(self),
             progress,
+            // Actor calls run where their actor is served: never offered.
+            offers: (counted && self.fleet().is_some()).then(|| OfferSettings {
+                store: self.store.clone(),
+                local_steps: self.fleet_task_slots,
+            }),
         };
         let span = tracing::info_span!("workflow", workflow.id = %id);
         // The driver runs in a task of its own, so that even a panic in it ends the

@@ -150,11 +150,11 @@ impl<L: RegisteredListener> Task for Acknowledge<L> {
 /// The registration of the polling step of `L`, submitted by `#[event_listener]`.
 #[doc(hidden)]
 pub const fn poll_registration<L: RegisteredListener>() -> TaskRegistration {
-    TaskRegistration::of::<Poll<L>>().waiting()
+    TaskRegistration::of::<Poll<L>>().waiting().local()
 }
 
 /// The registration of the acknowledging step of `L`, submitted by `#[event_listener]`.
 #[doc(hidden)]
 pub const fn ack_registration<L: RegisteredListener>() -> TaskRegistration {
-    TaskRegistration::of::<Acknowledge<L>>()
+    TaskRegistration::of::<Acknowledge<L>>().local()
 }

@@ -169,6 +169,7 @@ fn task_impl(def: &TaskDef, returns: &Returns) -> TokenStream {
     let signature = signature_text(def, &returns.written);
     let options = task_options(def);
     let invoke = invoke_body(def, returns);
+    let continues = returns.kind.continues();
     let locals: Vec<Ident> = (0..def.args.len())
         .map(|i| format_ident!("__arg{i}"))
         .collect();
@@ -184,6 +185,7 @@ fn task_impl(def: &TaskDef, returns: &Returns) -> TokenStream {
             const SIGNATURE: u64 = ::workflow::__private::signature_hash(#signature);
             #[allow(clippy::needless_update)]
             const OPTIONS: ::workflow::__private::TaskOptions = #options;
+            const CONTINUES: bool = #continues;
 
             fn invoke(args: Self::Args) -> ::workflow::__private::Invocation<Self::Output> {
                 let (#(#locals,)*) = args;

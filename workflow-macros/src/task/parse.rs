@@ -82,6 +82,11 @@ impl ReturnKind {
             ReturnKind::FallibleFlow => "fallible_flow",
         }
     }
+
+    /// Whether the function may return a continuation.
+    pub(crate) fn continues(self) -> bool {
+        matches!(self, ReturnKind::Flow | ReturnKind::FallibleFlow)
+    }
 }
 
 /// `T` of a `Flow<T>` written with any path ending in `Flow`.
