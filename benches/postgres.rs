@@ -6,9 +6,12 @@
 //! `WORKFLOW_BENCH_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`). Each round
 //! runs in a schema of its own, dropped afterwards; medians of the rounds (3 by default).
 
+#[path = "common/postgres.rs"]
+mod common;
+
 use std::time::Instant;
 
-use tokio_postgres::{Client, NoTls};
+use common::{admin, baseline, median, url};
 use workflow::prelude::*;
 
 #[task]
@@ -24,19 +27,6 @@ fn leaf(i: u64) -> u64 {
 #[task]
 fn sum(values: Vec<u64>) -> u64 {
     values.iter().sum()
-}
-
-fn url() -> String {
-    std::env::var("WORKFLOW_BENCH_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-async fn admin() -> Client {
-    let (client, connection) = tokio_postgres::connect(&url(), NoTls)
-        .await
-        .expect("the benchmark's server");
-    tokio::spawn(connection);
-    client
 }
 
 /// Runs `run` on a fresh schema, then drops it.
@@ -93,64 +83,6 @@ async fn fanout(width: u64, durability: Durability) -> f64 {
         secs
     })
     .await
-}
-
-/// The database alone: `count` single-row commits from one connection (about the records of
-/// one step each), then the same rows in one transaction.
-async fn baseline(count: u64, durability: Durability) -> (f64, f64) {
-    let schema = format!("bench_base_{}", std::process::id());
-    let client = admin().await;
-    client
-        .batch_execute(&format!(
-            "CREATE SCHEMA \"{schema}\";
-             CREATE TABLE \"{schema}\".t (k bytea PRIMARY KEY, v bytea NOT NULL);"
-        ))
-        .await
-        .expect("a table");
-    if durability == Durability::Buffered {
-        client
-            .batch_execute("SET synchronous_commit = off")
-            .await
-            .expect("a setting");
-    }
-    let insert = client
-        .prepare(&format!(
-            "INSERT INTO \"{schema}\".t VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-        ))
-        .await
-        .expect("a statement");
-    let value = vec![7_u8; 170];
-    let started = Instant::now();
-    for n in 0..count {
-        client
-            .execute(&insert, &[&n.to_be_bytes().as_slice(), &value])
-            .await
-            .expect("a commit");
-    }
-    let single = started.elapsed().as_secs_f64();
-    let keys: Vec<Vec<u8>> = (count..2 * count)
-        .map(|n| n.to_be_bytes().to_vec())
-        .collect();
-    let values = vec![value; count as usize];
-    let started = Instant::now();
-    client
-        .execute(
-            &format!("INSERT INTO \"{schema}\".t SELECT * FROM UNNEST($1::bytea[], $2::bytea[])"),
-            &[&keys, &values],
-        )
-        .await
-        .expect("one transaction");
-    let batched = started.elapsed().as_secs_f64();
-    client
-        .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-        .await
-        .expect("the schema is dropped");
-    (single, batched)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

@@ -1,11 +1,12 @@
 //! A fleet of worker processes on one PostgreSQL schema, killed again and again: three
 //! children of this test binary run one workflow of more than 20,000 tasks (fan-outs whose
 //! steps are offered to the whole fleet, chains of continuations) and a batch of smaller
-//! workflows; the harness SIGKILLs a random worker at random moments and starts a new one
-//! in its place. Then: every output equals the plain-Rust computation, every workflow is
+//! workflows, and payments between account actors served by whichever worker took each
+//! account; the harness SIGKILLs a random worker at random moments and starts a new one in
+//! its place. Then: every output equals the plain-Rust computation, every workflow is
 //! finished and no claim, offer or notice is left, every task's checkpoint is there, the
-//! big workflow's steps ran in many processes, and a task ran more than once only where a
-//! worker that ran it was killed.
+//! big workflow's steps ran in many processes, a task ran more than once only where a
+//! worker that ran it was killed, and the accounts hold what they held in all.
 //!
 //! `FLEET_KILLS=50 FLEET_SEED=7 cargo test --release --all-features --test fleet_kill --
 //! --nocapture` runs a longer campaign; the default is 10 kills.
@@ -19,6 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use serde::{Deserialize, Serialize};
 use support::{
     crash::record_run,
     postgres::{count_rows, Schema},
@@ -33,6 +35,10 @@ const WORKFLOWS: u64 = 6;
 const FAN_OUT: u64 = 500;
 const CHAIN: u64 = 12;
 const BIG: &str = "big";
+/// Accounts, each opened with [`OPENING`], and payments between them.
+const ACCOUNTS: u64 = 8;
+const OPENING: u64 = 1_000;
+const PAYMENTS: u64 = 150;
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is set for the worker"))
@@ -82,6 +88,50 @@ fn grand_total(values: Vec<u64>) -> u64 {
     values.iter().sum()
 }
 
+#[derive(Serialize, Deserialize)]
+struct Account {
+    balance: u64,
+}
+
+#[virtual_actor]
+impl Account {
+    fn new(balance: u64) -> Self {
+        Account { balance }
+    }
+    /// Takes `amount` if the account holds it; returns what it took.
+    fn withdraw(&mut self, amount: u64) -> u64 {
+        if self.balance < amount {
+            return 0;
+        }
+        self.balance -= amount;
+        amount
+    }
+    fn deposit(&mut self, amount: u64) -> u64 {
+        self.balance += amount;
+        self.balance
+    }
+    fn balance(&self) -> u64 {
+        self.balance
+    }
+}
+
+fn account(a: u64) -> String {
+    format!("account-{a}")
+}
+
+/// Payment `p`: a withdrawal from one account (of an amount some cannot afford: then it
+/// takes nothing), then a deposit of what it took into another.
+fn payment(p: u64) -> Dag<u64> {
+    let from = p % ACCOUNTS;
+    let to = (p * 7 + 3) % ACCOUNTS;
+    let to = if to == from { (to + 1) % ACCOUNTS } else { to };
+    let taken = Account::actor(&account(from))
+        .withdraw(50 + (p * 37) % 900)
+        .bind()
+        .task_id("withdraw");
+    Account::actor(&account(to)).deposit(taken).bind()
+}
+
 fn group(g: u64) -> Dag<u64> {
     let squares = (0..FAN_OUT)
         .map(|i| square::bind(g + i))
@@ -111,16 +161,32 @@ async fn worker() -> workflow::Result<()> {
         .max_running_workflows(3)
         .build()
         .await?;
-    engine.spawn(BIG, big()).await?;
+    submit(&engine, BIG, big).await?;
     for w in 0..WORKFLOWS {
-        engine.spawn(&format!("job-{w}"), group(w)).await?;
+        submit(&engine, &format!("job-{w}"), || group(w)).await?;
+    }
+    for p in 0..PAYMENTS {
+        submit(&engine, &format!("pay-{p}"), || payment(p)).await?;
     }
     for w in 0..WORKFLOWS {
         let out: u64 = engine.output(&format!("job-{w}")).await?;
         assert_eq!(out, expected(w));
     }
     assert_eq!(engine.output::<u64>(BIG).await?, expected_big());
+    for p in 0..PAYMENTS {
+        engine.output::<u64>(&format!("pay-{p}")).await?;
+    }
     engine.close().await
+}
+
+/// Submits workflow `id`, again if a worker that claimed it died before storing it.
+async fn submit(engine: &Engine, id: &str, dag: impl Fn() -> Dag<u64>) -> workflow::Result<()> {
+    loop {
+        match engine.spawn(id, dag()).await {
+            Err(Error::Interrupted { .. }) => continue,
+            other => return other.map(drop),
+        }
+    }
 }
 
 fn start_worker(schema: &str, runs: &str) -> Child {
@@ -162,6 +228,12 @@ async fn a_fleet_killed_again_and_again_finishes_its_work() -> workflow::Result<
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs.log").display().to_string();
     let started = Instant::now();
+
+    let bank = schema.builder().build().await?;
+    for a in 0..ACCOUNTS {
+        Account::get_or_create(&bank, &account(a), OPENING).await?;
+    }
+    bank.close().await?;
 
     let mut workers: Vec<Child> = (0..3).map(|_| start_worker(&schema.0, &runs)).collect();
     let mut killed: HashSet<u32> = HashSet::new();
@@ -207,7 +279,27 @@ async fn a_fleet_killed_again_and_again_finishes_its_work() -> workflow::Result<
         "{big_tasks} tasks in one workflow"
     );
     tasks += big_tasks;
-    for table in ["claims", "offers"] {
+    // Every payment ended, and no money was made or lost.
+    let mut paid = 0;
+    for p in 0..PAYMENTS {
+        let id = format!("pay-{p}");
+        assert_eq!(engine.status(&id).await?, WorkflowStatus::Successful);
+        if engine.task_output::<u64>(&id, "withdraw").await? > 0 {
+            paid += 1;
+        }
+    }
+    let mut total = 0;
+    for a in 0..ACCOUNTS {
+        total += Account::get_actor(&engine, &account(a))
+            .await?
+            .balance()
+            .run()
+            .await?;
+    }
+    assert_eq!(total, ACCOUNTS * OPENING, "money was made or lost");
+    assert!(paid > PAYMENTS / 2, "only {paid} payments went through");
+    // Actors stay claimed by whoever serves them; no workflow's claim is left.
+    for table in ["claims WHERE name NOT LIKE 'actor %'", "offers"] {
         assert_eq!(count_rows(&schema.0, table).await, 0, "{table} left behind");
     }
     let notices = count_rows(&schema.0, "records WHERE keyspace = 'notices'").await;
@@ -250,8 +342,8 @@ async fn a_fleet_killed_again_and_again_finishes_its_work() -> workflow::Result<
     }
     eprintln!(
         "fleet: {} workflows, {tasks} tasks ({big_tasks} in one, run by {} processes), \
-         {kills} kills (seed {seed}), {again} runs again, {:.1} s",
-        WORKFLOWS + 1,
+         {paid} of {PAYMENTS} payments, {kills} kills (seed {seed}), {again} runs again, {:.1} s",
+        WORKFLOWS + 1 + PAYMENTS,
         big_workers.len(),
         elapsed.as_secs_f64()
     );

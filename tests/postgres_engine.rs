@@ -198,16 +198,20 @@ async fn engines_on_one_schema_manage_each_others_workflows() -> workflow::Resul
         Err(Error::NotFound { .. })
     ));
 
-    // An actor is served by the first worker that uses it, until that one closes.
+    // An actor is served by the first worker that uses it, until that one closes; the
+    // others' calls go to it.
     let counter = Counter::get_or_create(&a, "shared-counter").await?;
     assert_eq!(counter.incr().run().await?, 1);
     let elsewhere = Counter::get_actor(&b, "shared-counter").await?;
-    match elsewhere.incr().run().await {
+    let call = elsewhere.incr().spawn().await?;
+    assert_eq!(call.id(), "shared-counter@1");
+    assert_eq!(call.output().await?, 2);
+    match b.resume::<u64>("shared-counter@1").await {
         Err(Error::ActorElsewhere { id, .. }) => assert_eq!(id, "shared-counter"),
-        other => panic!("two workers served one actor: {other:?}"),
+        other => panic!("a call ran where its actor is not served: {other:?}"),
     }
     a.close().await?;
-    assert_eq!(elsewhere.incr().run().await?, 2);
+    assert_eq!(elsewhere.incr().run().await?, 3);
     b.close().await
 }
 

@@ -62,9 +62,11 @@ pub enum Error {
         /// The durable name of the type it was opened as.
         requested: String,
     },
-    /// On a store shared by a fleet, another live worker serves the actor: an actor's calls
-    /// run in one process of the fleet at a time, the first that used it, until it closes.
-    #[error("actor `{id}` is served by worker {worker} of the fleet; call it from that process, or once it closed")]
+    /// On a store shared by a fleet, another live worker serves the actor, so this process
+    /// cannot run the call asked for (`resume` of one of its calls): an actor's calls run in
+    /// the one worker that serves it. Calls made with `.run()`, `.spawn()` and `.bind()` go
+    /// to that worker by themselves.
+    #[error("actor `{id}` is served by worker {worker} of the fleet; its calls run there (call it, or wait for the call's output, from any process)")]
     ActorElsewhere {
         /// The actor's id.
         id: String,

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use workflow_storage::{Batch, Storage};
 
-use crate::offer::NOTICES;
+use crate::offer::{Notice, NOTICES};
+use crate::task_error::FailureKind;
 use crate::{
     actor::records::parse_call_id,
     lower::Plan,
@@ -44,6 +45,8 @@ pub(crate) struct Launch {
     pub(crate) submitted: Option<tokio::sync::oneshot::Sender<()>>,
     /// Steps an earlier run offered to the fleet that are still out: they run elsewhere.
     pub(crate) offered: Vec<u32>,
+    /// Steps an earlier run offered whose attempt failed elsewhere, not yet taken in.
+    pub(crate) failed: Vec<(u32, FailureKind, String)>,
 }
 
 impl Launch {
@@ -68,6 +71,7 @@ impl Launch {
             initial,
             submitted: None,
             offered: Vec::new(),
+            failed: Vec::new(),
         })
     }
 
@@ -112,6 +116,12 @@ impl Launch {
                 &format!("{} steps stored, {count} expected", steps.len()),
             ));
         }
+        // Offers first, notices last: a step whose run elsewhere is durable shows in its
+        // result or its notice, and one still out is on offer.
+        let on_offer = match store.fleet() {
+            Some(fleet) => fleet.offered_steps(&id).await?,
+            None => Vec::new(),
+        };
         let mut results = vec![None; count];
         for (key, bytes) in store.scan_prefix(RESULTS, &prefix).await? {
             let step = stored_step(prefix.len(), &key, count, RESULTS.name())?;
@@ -128,7 +138,8 @@ impl Launch {
             attempts[step] = Some(decode(ATTEMPTS, &key, &bytes)?);
         }
         let mut initial = Batch::new();
-        let offered = adopt_offers(store, &id, &results, &mut initial).await?;
+        let (offered, failed) =
+            adopt_offers(store, &id, on_offer, &mut results, &mut initial).await?;
         Ok(Launch {
             id,
             record,
@@ -139,32 +150,45 @@ impl Launch {
             initial,
             submitted: None,
             offered,
+            failed,
         })
     }
 }
 
-/// On a fleet, the steps of workflow `id` that an earlier run offered and that are still
-/// out (taken by a live worker, or waiting for one). Offers that ended are withdrawn and
-/// their notices deleted by `initial`: a step that ran elsewhere is checkpointed already,
-/// and one whose attempt failed begins again.
+/// On a fleet, sorts out the steps of workflow `id` that an earlier run offered (`on_offer`,
+/// read before `results`): those that ran elsewhere are settled (from their notice if their
+/// result was committed after `results` was read), those whose attempt failed are returned
+/// to be taken in as failures, and the others are still out. The offers that ended are
+/// withdrawn, and their notices deleted by `initial`.
 async fn adopt_offers(
     store: &dyn Storage,
     id: &str,
-    results: &[Option<StepResult>],
+    on_offer: Vec<u32>,
+    results: &mut [Option<StepResult>],
     initial: &mut Batch,
-) -> Result<Vec<u32>> {
+) -> Result<(Vec<u32>, Vec<(u32, FailureKind, String)>)> {
     let Some(fleet) = store.fleet() else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let prefix = workflow_prefix(id);
     let mut ended = Vec::new();
-    for (key, _) in store.scan_prefix(NOTICES, &prefix).await? {
+    let mut failed = Vec::new();
+    for (key, bytes) in store.scan_prefix(NOTICES, &prefix).await? {
         let step = stored_step(prefix.len(), &key, results.len(), NOTICES.name())?;
+        match decode(NOTICES, &key, &bytes)? {
+            Notice::Value(value) => {
+                results[step].get_or_insert(StepResult::Value(value.into()));
+            }
+            Notice::Failed { kind, message } if results[step].is_none() => {
+                failed.push((step as u32, kind, message));
+            }
+            Notice::Failed { .. } => {}
+        }
         ended.push(step as u32);
         initial.delete(NOTICES, key);
     }
     let mut out = Vec::new();
-    for step in fleet.offered_steps(id).await? {
+    for step in on_offer {
         let settled = results.get(step as usize).is_none_or(Option::is_some);
         if settled || ended.contains(&step) {
             ended.push(step);
@@ -173,7 +197,7 @@ async fn adopt_offers(
         }
     }
     fleet.withdraw_offers(id, Some(&ended)).await?;
-    Ok(out)
+    Ok((out, failed))
 }
 
 /// Reads a workflow's head record.

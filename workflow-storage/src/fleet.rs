@@ -83,8 +83,11 @@ pub trait Fleet: Send + Sync {
     /// engine on it has to stop.
     fn is_fenced(&self) -> bool;
 
-    /// Puts tasks on offer for any worker to run (an offer of the same step replaces the
-    /// earlier one, untaken), and tells the fleet with [`OFFERED_MESSAGE`].
+    /// Puts tasks on offer for any worker to run, and tells the fleet with
+    /// [`OFFERED_MESSAGE`]. An offer of a step already on offer replaces it while nobody has
+    /// taken it, and is dropped otherwise. Like every change of offers, refused with
+    /// [`StorageError::Fenced`](crate::StorageError::Fenced) once the fleet removed this
+    /// worker.
     async fn offer(&self, offers: &[Offer]) -> Result<()>;
 
     /// Takes up to `limit` offers that no live worker has taken and whose done marker
@@ -92,7 +95,8 @@ pub trait Fleet: Send + Sync {
     /// those another worker is taking at the same moment.
     async fn take_offers(&self, limit: usize, done_keyspace: Keyspace) -> Result<Vec<Offer>>;
 
-    /// The steps of `workflow` on offer, taken or not.
+    /// The steps of `workflow` on offer, taken or not, in order; this worker becomes their
+    /// owner (it took the workflow over).
     async fn offered_steps(&self, workflow: &str) -> Result<Vec<u32>>;
 
     /// Drops offers of `workflow`: those of `steps`, or every one if `steps` is `None`.

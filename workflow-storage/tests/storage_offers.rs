@@ -134,3 +134,41 @@ async fn a_gone_takers_offers_are_taken_again() {
     assert_eq!(steps, [0, 1, 2]);
     survivor.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_offer_stays_taken_and_a_removed_worker_changes_no_offer() {
+    let schema = Schema::new();
+    let owner = PgStore::connect(&url(), &schema.0).await.unwrap();
+    let taker = PgStore::connect(&url(), &schema.0).await.unwrap();
+    fleet(&owner).offer(&offers("w", 0..2)).await.unwrap();
+    assert_eq!(fleet(&taker).take_offers(1, DONE).await.unwrap().len(), 1);
+    // Offered again (a stale owner's late offer): the taken one is not reopened.
+    fleet(&owner).offer(&offers("w", 0..2)).await.unwrap();
+    let open = fleet(&owner).take_offers(10, DONE).await.unwrap();
+    assert_eq!(open.iter().map(|o| o.step).collect::<Vec<_>>(), [1]);
+
+    // Removed from the fleet, the owner can neither offer nor withdraw nor adopt.
+    let (admin, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    admin
+        .execute(
+            &format!("DELETE FROM \"{}\".workers WHERE id = $1", schema.0),
+            &[&fleet(&owner).worker()],
+        )
+        .await
+        .unwrap();
+    let refused = |what: &str, result: workflow_storage::Result<()>| {
+        assert!(
+            matches!(result, Err(workflow_storage::StorageError::Fenced { .. })),
+            "{what}: {result:?}"
+        );
+    };
+    refused("offer", fleet(&owner).offer(&offers("x", 0..1)).await);
+    refused("withdraw", fleet(&owner).withdraw_offers("w", None).await);
+    assert!(fleet(&owner).offered_steps("w").await.is_err());
+    assert_eq!(fleet(&taker).offered_steps("w").await.unwrap(), [0, 1]);
+    assert!(fleet(&taker).offered_steps("x").await.unwrap().is_empty());
+    taker.close().await.unwrap();
+}

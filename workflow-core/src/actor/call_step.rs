@@ -105,12 +105,13 @@ async fn run_call(
                 key: workflow_storage::render_key(&origin),
                 reason: "the call id is not UTF-8".to_string(),
             })?;
-            // Queued by an earlier attempt: make sure it runs, then wait for it.
+            // Queued by an earlier attempt: make sure it runs (where its actor is served),
+            // then wait for it.
             shared
                 .resume_stored(&id)
                 .await
                 .or_else(|error| match error {
-                    Error::TaskFailed { .. } => Ok(()),
+                    Error::TaskFailed { .. } | Error::ActorElsewhere { .. } => Ok(()),
                     error => Err(error),
                 })?;
             id

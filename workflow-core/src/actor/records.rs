@@ -18,6 +18,47 @@ pub(crate) const ACTOR_CALLS: Keyspace = Keyspace::new("actor_calls");
 /// call, so that a retried or resumed step waits for its call instead of queuing another.
 pub(crate) const CALL_ORIGINS: Keyspace = Keyspace::new("call_origins");
 
+/// (actor id, microseconds since the Unix epoch on the caller's clock, a random number) ->
+/// [`InboxEntry`]: calls
+/// that workers of a fleet queued for the worker serving the actor, which numbers them in
+/// the order of their keys.
+pub(crate) const ACTOR_INBOX: Keyspace = Keyspace::new("actor_inbox");
+
+/// A call queued by a worker that does not serve its actor.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct InboxEntry {
+    /// The method's durable name.
+    pub(crate) method: String,
+    pub(crate) writes: bool,
+    pub(crate) args: Vec<InboxArg>,
+    /// The key in [`CALL_ORIGINS`] of the workflow step that made the call, if one did.
+    pub(crate) origin: Option<Vec<u8>>,
+    /// Set by the serving worker in the commit that stores the call: the call's workflow id,
+    /// or why it could not be queued.
+    pub(crate) queued: Option<std::result::Result<String, String>>,
+    /// When the serving worker set `queued` (microseconds since the Unix epoch, its clock).
+    pub(crate) taken_us: u64,
+}
+
+/// An argument of a queued call, as its [`Input`](crate::arg::Input) holds it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum InboxArg {
+    Value(
+        #[serde(with = "serde_bytes")] Vec<u8>,
+        Vec<crate::object::ObjectId>,
+    ),
+    Object(crate::object::ObjectId, u64),
+}
+
+/// The key of a call queued for actor `actor` at `time_us`, made unique by `nonce`.
+pub(crate) fn inbox_key(actor: &str, time_us: u64, nonce: u64) -> Vec<u8> {
+    KeyBuilder::with_capacity(actor.len() + 17)
+        .str(actor)
+        .u64(time_us)
+        .u64(nonce)
+        .build()
+}
+
 /// An actor: its type's durable name and the number of its next call.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ActorRecord {

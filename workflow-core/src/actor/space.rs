@@ -44,6 +44,12 @@ pub(crate) struct ActorSpace {
     turns: Mutex<HashMap<String, Turns>>,
     /// One lock per actor for creating it and numbering its calls.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One lock per actor for taking in the calls other workers queued for it.
+    inbox_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Calls queued by other workers, whose end they wait to hear of.
+    forwarded: Mutex<HashSet<String>>,
+    /// The calls of workflow steps numbered here and not yet durable, by their origin.
+    origins: Mutex<HashMap<Vec<u8>, String>>,
     /// Writer calls that returned a continuation here: their state may be pending.
     pending: Mutex<HashSet<String>>,
     /// The head record of each actor that numbered calls here, ahead of the store: a call's
@@ -57,6 +63,9 @@ impl ActorSpace {
             store,
             turns: Mutex::default(),
             locks: Mutex::default(),
+            inbox_locks: Mutex::default(),
+            forwarded: Mutex::default(),
+            origins: Mutex::default(),
             pending: Mutex::default(),
             heads: Mutex::default(),
         }
@@ -66,6 +75,42 @@ impl ActorSpace {
     pub(crate) fn lock_of(&self, actor: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(actor.to_string()).or_default().clone()
+    }
+
+    /// The lock under which the calls queued in the inbox of `actor` are taken in.
+    pub(crate) fn inbox_lock_of(&self, actor: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.inbox_locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(actor.to_string()).or_default().clone()
+    }
+
+    /// Call `id` was queued by another worker, which waits to hear of its end.
+    pub(crate) fn add_forwarded(&self, id: &str) {
+        let mut forwarded = self.forwarded.lock().unwrap_or_else(|p| p.into_inner());
+        forwarded.insert(id.to_string());
+    }
+
+    /// Call `id`, made by the workflow step `origin`, is numbered; its record is on the way.
+    pub(crate) fn add_origin(&self, origin: Vec<u8>, id: &str) {
+        let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+        origins.insert(origin, id.to_string());
+    }
+
+    /// The call numbered here for the workflow step `origin`, while it is not yet durable.
+    pub(crate) fn origin_call(&self, origin: &[u8]) -> Option<String> {
+        let origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+        origins.get(origin).cloned()
+    }
+
+    /// The call of `origin` is durable (or will never be): the store tells from now on.
+    pub(crate) fn forget_origin(&self, origin: &[u8]) {
+        let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+        origins.remove(origin);
+    }
+
+    /// Whether call `id` was queued by another worker; forgets it.
+    pub(crate) fn take_forwarded(&self, id: &str) -> bool {
+        let mut forwarded = self.forwarded.lock().unwrap_or_else(|p| p.into_inner());
+        forwarded.remove(id)
     }
 
     /// Records the unfinished writers of `actor` read from the store; false if they were
@@ -84,6 +129,15 @@ impl ActorSpace {
     /// Whether the unfinished writers of `actor` were read here.
     pub(crate) fn is_loaded(&self, actor: &str) -> bool {
         self.turns().get(actor).is_some_and(|turns| turns.loaded)
+    }
+
+    /// The actors whose unfinished writers were read here: those this worker serves.
+    pub(crate) fn loaded_actors(&self) -> Vec<String> {
+        self.turns()
+            .iter()
+            .filter(|(_, turns)| turns.loaded)
+            .map(|(actor, _)| actor.clone())
+            .collect()
     }
 
     /// A new writer call, queued behind the unfinished ones.

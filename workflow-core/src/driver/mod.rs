@@ -235,7 +235,8 @@ impl Driver {
                 first_start[s] = attempt.first_start_us;
             }
         }
-        let offers = offers.map(|settings| offer::Offers::new(settings, launch.offered));
+        let offers =
+            offers.map(|settings| offer::Offers::new(settings, launch.offered, launch.failed));
         let done: Vec<bool> = launch.results.iter().map(is_available).collect();
         let settled = launch.results.iter().filter(|r| r.is_some()).count() as u64;
         let ids = TaskIds::of(launch.steps.iter().map(|step| step.task_id.as_str()));
@@ -310,9 +311,14 @@ impl Driver {
             return Finish::Broken(error);
         }
         let mut ready = self.graph.ready();
-        self.adopt_offers(&mut ready);
+        let failed = self.adopt_offers(&mut ready);
         if let Err(error) = self.begin(ready, batch) {
             return Finish::Broken(error);
+        }
+        for (step, kind, message) in failed {
+            if let Err(error) = self.on_failure(step, kind, message) {
+                return Finish::Broken(error);
+            }
         }
         self.event_loop().await
     }
@@ -356,7 +362,13 @@ impl Driver {
                     stored.send_replace(true);
                 }
                 match after {
-                    AfterCommit::Stop(finish) => Ok(Some(finish)),
+                    AfterCommit::Stop(finish) => {
+                        if !matches!(finish, Finish::Interrupted | Finish::Broken(_)) {
+                            // Its end is durable: the steps it offered are not to run.
+                            self.abandon_offers();
+                        }
+                        Ok(Some(finish))
+                    }
                     AfterCommit::Start(steps) => {
                         for step in &steps {
                             self.starting.remove(step);
@@ -477,7 +489,6 @@ impl Driver {
     fn stop_with_batch(&mut self, batch: &mut Batch, status: WorkflowStatus) -> Result<()> {
         self.stopping = true;
         if status != WorkflowStatus::Resumable {
-            self.abandon_offers();
             // Its sleeps will not go on, or start again with new deadlines.
             for (_, key) in self.timers.drain() {
                 batch.delete(TIMERS, key);

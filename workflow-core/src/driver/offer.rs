@@ -22,6 +22,7 @@ use crate::{
     launch::StepResult,
     offer::{Notice, OfferArgs, OfferPayload, NOTICES},
     records::{decode, encode, step_key, step_of_key, workflow_prefix, StepRecord},
+    task_error::FailureKind,
     Error, Result,
 };
 
@@ -52,6 +53,8 @@ pub(super) struct Offers {
     pending: Vec<Offer>,
     /// How many offers are out, as the agent reads it.
     outstanding: Arc<AtomicUsize>,
+    /// Steps an earlier run offered whose attempt failed elsewhere, to take in at the start.
+    failed: Vec<(u32, FailureKind, String)>,
     wake: Arc<Notify>,
     agent: Option<mpsc::UnboundedSender<Command>>,
 }
@@ -63,9 +66,14 @@ enum Command {
 }
 
 impl Offers {
-    pub(super) fn new(settings: OfferSettings, adopted: Vec<u32>) -> Offers {
+    pub(super) fn new(
+        settings: OfferSettings,
+        adopted: Vec<u32>,
+        failed: Vec<(u32, FailureKind, String)>,
+    ) -> Offers {
         Offers {
             settings,
+            failed,
             outstanding: Arc::new(AtomicUsize::new(adopted.len())),
             out: adopted.into_iter().collect(),
             pending: Vec::new(),
@@ -76,17 +84,28 @@ impl Offers {
 }
 
 impl Driver {
-    /// Steps adopted from the offers of an earlier run: they are out, not to begin again.
-    pub(super) fn adopt_offers(&mut self, ready: &mut Vec<u32>) {
-        let Some(offers) = &self.offers else {
-            return;
+    /// Takes the steps an earlier run offered out of `ready`: those still out are not to
+    /// begin again, and those whose attempt failed elsewhere are returned, to be taken in as
+    /// failures.
+    pub(super) fn adopt_offers(&mut self, ready: &mut Vec<u32>) -> Vec<(u32, FailureKind, String)> {
+        let Some(offers) = &mut self.offers else {
+            return Vec::new();
         };
-        let before = ready.len();
-        ready.retain(|step| !offers.out.contains(step));
-        self.working += before - ready.len();
+        let failed = std::mem::take(&mut offers.failed);
+        // Out only if ready: a step an earlier run offered is ready unless it settled.
+        let ready_set: HashSet<u32> = ready.iter().copied().collect();
+        offers.out.retain(|step| ready_set.contains(step));
+        offers
+            .outstanding
+            .store(offers.out.len(), Ordering::Relaxed);
+        ready.retain(|step| {
+            !offers.out.contains(step) && !failed.iter().any(|(failed, ..)| failed == step)
+        });
+        self.working += offers.out.len();
         if !offers.out.is_empty() {
             self.start_agent();
         }
+        failed
     }
 
     /// Whether step `s` is to be offered instead of run here: the workflow runs its share of
@@ -176,13 +195,22 @@ impl Driver {
 
     /// Takes in steps that ended elsewhere, as if their attempts had ended here.
     pub(super) fn on_ended(&mut self, ended: Vec<Ended>) -> Result<Option<Finish>> {
+        if self.stopping {
+            // Left for the next run, which takes them in.
+            return Ok(None);
+        }
+        // Deleted before anything they lead to is written: a retry's new offer is made
+        // only once its step's old notice is gone.
         let mut cleanup = Batch::new();
-        for Ended { step, key, notice } in ended {
-            cleanup.delete(NOTICES, key);
+        for ended in &ended {
+            cleanup.delete(NOTICES, ended.key.clone());
+        }
+        self.submit(cleanup, super::AfterCommit::Start(Vec::new()));
+        for Ended { step, notice, .. } in ended {
             let Some(offers) = self.offers.as_mut() else {
                 continue;
             };
-            if self.stopping || !offers.out.remove(&step) {
+            if !offers.out.remove(&step) {
                 continue;
             }
             offers.outstanding.fetch_sub(1, Ordering::Relaxed);
@@ -196,9 +224,6 @@ impl Driver {
             if finish.is_some() {
                 return Ok(finish);
             }
-        }
-        if !cleanup.is_empty() {
-            self.submit(cleanup, super::AfterCommit::Start(Vec::new()));
         }
         self.begin_backlog()?;
         Ok(None)

@@ -9,7 +9,8 @@ use super::Shared;
 use crate::{
     actor::records::{
         call_key, call_of_key, call_workflow_id, calls_prefix, parse_call_id, ActorRecord,
-        CallEntry, ACTORS, ACTOR_CALLS, ACTOR_PENDING, ACTOR_STATE, CALL_ORIGINS,
+        CallEntry, InboxEntry, ACTORS, ACTOR_CALLS, ACTOR_INBOX, ACTOR_PENDING, ACTOR_STATE,
+        CALL_ORIGINS,
     },
     actor::{turn_step, ActorSpace},
     arg::{encoded, Input},
@@ -56,10 +57,25 @@ impl Shared {
                 };
                 let mut batch = self.actors.state_write(id, create()?)?;
                 batch.put(ACTORS, id.as_bytes().to_vec(), encode(&record)?);
-                self.committer
-                    .commit(batch)
-                    .await
-                    .map_err(Error::from_storage)
+                // Created once, even by two processes of a fleet at the same moment.
+                batch.expect(ACTORS, id.as_bytes().to_vec(), None);
+                match self.committer.commit(batch).await {
+                    Ok(()) => Ok(()),
+                    Err(error)
+                        if matches!(*error, workflow_storage::StorageError::Conflict { .. }) =>
+                    {
+                        match self.actors.record(id).await? {
+                            Some(record) if record.type_name == type_name => Ok(()),
+                            Some(record) => Err(Error::ActorTypeMismatch {
+                                id: id.to_string(),
+                                stored: record.type_name,
+                                requested: type_name.to_string(),
+                            }),
+                            None => Err(Error::from_storage(error)),
+                        }
+                    }
+                    Err(error) => Err(Error::from_storage(error)),
+                }
             }
         }
     }
@@ -87,11 +103,51 @@ impl Shared {
         args: Vec<Input>,
         origin: Option<Vec<u8>>,
     ) -> Result<String> {
-        self.load_actor(actor).await?;
+        match self.load_actor(actor).await {
+            Ok(()) => {}
+            Err(Error::ActorElsewhere { .. }) if self.fleet().is_some() => {
+                return self.forward_call(actor, method, writes, args, origin).await;
+            }
+            Err(error) => return Err(error),
+        }
+        self.queue_call(actor, method, writes, args, origin, None)
+            .await
+    }
+
+    /// Numbers a call of `method` on `actor`, which this worker serves, and stores it; for a
+    /// call from the actor's inbox, `inbox` is its entry, marked queued in the same commit.
+    pub(crate) async fn queue_call(
+        self: &Arc<Self>,
+        actor: &str,
+        method: TaskRegistration,
+        writes: bool,
+        args: Vec<Input>,
+        origin: Option<Vec<u8>>,
+        inbox: Option<(Vec<u8>, InboxEntry)>,
+    ) -> Result<String> {
         let lock = self.actors.lock_of(actor);
         // Held until the call's first commit is queued, so that calls are numbered and
         // stored in order.
         let numbering = lock.lock().await;
+        if let Some(origin) = &origin {
+            // An earlier attempt of the calling step queued it already (from this worker or
+            // through the inbox): numbered, or durable.
+            let known = match self.actors.origin_call(origin) {
+                Some(id) => Some(id.into_bytes()),
+                None => self.store.get(CALL_ORIGINS, origin).await?,
+            };
+            if let Some(id) = known {
+                drop(numbering);
+                return match inbox {
+                    Some((key, entry)) => self.mark_queued(key, entry, id).await,
+                    None => String::from_utf8(id).map_err(|_| Error::Corrupt {
+                        keyspace: CALL_ORIGINS.name(),
+                        key: workflow_storage::render_key(origin),
+                        reason: "the call id is not UTF-8".to_string(),
+                    }),
+                };
+            }
+        }
         let mut record = self
             .actors
             .head(actor)
@@ -125,16 +181,25 @@ impl Shared {
         launch
             .initial
             .put(ACTORS, actor.as_bytes().to_vec(), encode(&record)?);
-        if let Some(origin) = origin {
+        if let Some(origin) = &origin {
             launch
                 .initial
-                .put(CALL_ORIGINS, origin, id.as_bytes().to_vec());
+                .put(CALL_ORIGINS, origin.clone(), id.as_bytes().to_vec());
         }
         launch.initial.put(
             ACTOR_CALLS,
             call_key(actor, call),
             encode(&CallEntry { writes })?,
         );
+        let forwarded = match inbox {
+            Some((key, mut entry)) => {
+                entry.queued = Some(Ok(id.to_string()));
+                entry.taken_us = now_us();
+                launch.initial.put(ACTOR_INBOX, key, encode(&entry)?);
+                true
+            }
+            None => false,
+        };
         let (submitted, handed_over) = tokio::sync::oneshot::channel();
         launch.submitted = Some(submitted);
         let watches;
@@ -149,6 +214,12 @@ impl Shared {
             if writes {
                 self.actors.add_writer(actor, call);
             }
+            if forwarded {
+                self.actors.add_forwarded(&id);
+            }
+            if let Some(origin) = &origin {
+                self.actors.add_origin(origin.clone(), &id);
+            }
             watches = state.watches(&id);
             self.start_uncounted(&mut state, launch);
         }
@@ -156,13 +227,41 @@ impl Shared {
         // queue, behind this one: calls queued at once share their fsyncs.
         let _ = handed_over.await;
         drop(numbering);
-        match super::state::wait_watched(watches).await {
+        let stored = super::state::wait_watched(watches).await;
+        if let Some(origin) = &origin {
+            // Durable (or never to be): the store tells from now on.
+            self.actors.forget_origin(origin);
+        }
+        match stored {
             Ok(()) => Ok(id.to_string()),
             Err(error) => {
                 self.actors.call_ended(actor, call);
                 Err(error)
             }
         }
+    }
+
+    /// Marks the inbox entry `key` queued as call `id`.
+    async fn mark_queued(
+        &self,
+        key: Vec<u8>,
+        mut entry: InboxEntry,
+        id: Vec<u8>,
+    ) -> Result<String> {
+        let id = String::from_utf8(id).map_err(|_| Error::Corrupt {
+            keyspace: CALL_ORIGINS.name(),
+            key: workflow_storage::render_key(&key),
+            reason: "the call id is not UTF-8".to_string(),
+        })?;
+        entry.queued = Some(Ok(id.clone()));
+        entry.taken_us = now_us();
+        let mut batch = Batch::new();
+        batch.put(ACTOR_INBOX, key, encode(&entry)?);
+        self.committer
+            .commit(batch)
+            .await
+            .map_err(Error::from_storage)?;
+        Ok(id)
     }
 
     /// Reads the unfinished calls of `actor` once per process, and resumes those not
@@ -172,6 +271,15 @@ impl Shared {
             return Ok(());
         }
         self.claim_actor(actor).await?;
+        let loaded = self.load_claimed_actor(actor).await;
+        if loaded.is_err() {
+            // Served by nobody then: let the next caller try.
+            self.release_actor(actor).await;
+        }
+        loaded
+    }
+
+    async fn load_claimed_actor(self: &Arc<Self>, actor: &str) -> Result<()> {
         let prefix = calls_prefix(actor);
         let mut writers = Vec::new();
         let mut resume = Vec::new();
@@ -212,6 +320,12 @@ impl Shared {
         for id in resume {
             let shared = self.clone();
             tokio::spawn(resume_call(shared, id));
+        }
+        if self.fleet().is_some() {
+            // Calls other workers queued while nobody served the actor.
+            let shared = self.clone();
+            let actor = actor.to_string();
+            tokio::spawn(async move { shared.drain_inbox(&actor).await });
         }
         Ok(())
     }

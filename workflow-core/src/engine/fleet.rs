@@ -15,6 +15,7 @@ use workflow_storage::{Fleet, Holder, OFFERED_MESSAGE, READY_MESSAGE};
 
 use super::Shared;
 use crate::{
+    actor::records::parse_call_id,
     driver::Finish,
     launch::read_record,
     records::{encode, WORKFLOWS},
@@ -57,6 +58,10 @@ pub(crate) enum Message<'a> {
     Done(Vec<&'a str>),
     /// Workflow `id` ended: its offered steps are not to run any more.
     Abandoned(&'a str),
+    /// Calls were queued in the inbox of actor `.0`.
+    Inbox(&'a str),
+    /// The worker serving actor `.0` took in calls queued for it.
+    Queued(&'a str),
 }
 
 impl<'a> Message<'a> {
@@ -71,6 +76,8 @@ impl<'a> Message<'a> {
         match (words.next()?, words.next(), words.next()) {
             ("cancel", Some(id), None) => Some(Message::Cancel(id)),
             ("abandoned", Some(id), None) => Some(Message::Abandoned(id)),
+            ("inbox", Some(actor), None) => Some(Message::Inbox(actor)),
+            ("queued", Some(actor), None) => Some(Message::Queued(actor)),
             ("event", Some(id), Some(key)) => Some(Message::Event(id, key)),
             ("finished", Some(_), _) => Some(Message::Finished(ids())),
             ("done", Some(_), _) => Some(Message::Done(ids())),
@@ -140,6 +147,15 @@ impl Shared {
         }
     }
 
+    /// Gives back the claim on `actor`, which this worker could not serve after all.
+    pub(crate) async fn release_actor(&self, actor: &str) {
+        if let Some(fleet) = self.fleet() {
+            if let Err(error) = fleet.release(&[format!("{ACTOR_CLAIM}{actor}")]).await {
+                tracing::warn!(actor, %error, "cannot give back an actor's claim");
+            }
+        }
+    }
+
     /// Whether a worker of the fleet (this one included, while it takes it up) runs, or is
     /// about to run, workflow `id`.
     pub(crate) async fn held_in_fleet(&self, id: &str) -> Result<bool> {
@@ -191,6 +207,16 @@ impl Shared {
     pub(crate) async fn send_cancel(&self, id: &str) -> Result<()> {
         if let Some(fleet) = self.fleet() {
             fleet.send(&format!("cancel {id}")).await?;
+        }
+        Ok(())
+    }
+
+    /// Withdraws the offered steps of workflow `id`, which ended or is deleted with no driver
+    /// here, and tells their takers to stop them.
+    pub(crate) async fn abandon_offers(&self, id: &str) -> Result<()> {
+        if let Some(fleet) = self.fleet() {
+            fleet.withdraw_offers(id, None).await?;
+            fleet.send(&format!("abandoned {id}")).await?;
         }
         Ok(())
     }
@@ -251,12 +277,20 @@ impl Shared {
 
     /// Runs workflow `id`, whose claim this worker took from the waiting ones.
     async fn resume_claimed(self: &Arc<Self>, id: &str) -> Result<()> {
-        if id.starts_with(ACTOR_CLAIM) {
-            // An actor's claim left by a worker that is gone: free for the next user.
+        if let Some(actor) = id.strip_prefix(ACTOR_CLAIM) {
+            // The actor of a worker that is gone: served here from now on (loading it takes
+            // in its inbox too).
+            return self.load_actor(actor).await;
+        }
+        if let Some((actor, _)) = parse_call_id(id) {
+            // A call runs where its actor is served, in turn: serve it, or leave it.
             if let Some(fleet) = self.fleet() {
                 fleet.release(&[id.to_string()]).await?;
             }
-            return Ok(());
+            return match self.load_actor(actor).await {
+                Ok(()) | Err(crate::Error::ActorElsewhere { .. }) => Ok(()),
+                Err(error) => Err(error),
+            };
         }
         let finish = self.resume_watching(id).await;
         if !self.lock().active.contains_key(id) {
@@ -397,8 +431,15 @@ async fn listen(shared: Weak<Shared>, mut messages: broadcast::Receiver<String>)
         }
         let text = match heard {
             Ok(text) => text,
-            // Missed some: anything may be waiting.
-            Err(broadcast::error::RecvError::Lagged(_)) => READY_MESSAGE.to_string(),
+            // Missed some: anything may be waiting, calls in the inboxes of actors served
+            // here included.
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                for actor in shared.actors.loaded_actors() {
+                    let shared = Arc::clone(&shared);
+                    tokio::spawn(async move { shared.drain_inbox(&actor).await });
+                }
+                READY_MESSAGE.to_string()
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         };
         match Message::parse(&text) {
@@ -428,7 +469,20 @@ async fn listen(shared: Weak<Shared>, mut messages: broadcast::Receiver<String>)
                     }
                 }
             }
-            Some(Message::Finished(_) | Message::Offered | Message::Abandoned(_)) | None => {}
+            Some(Message::Inbox(actor)) => {
+                if shared.actors.is_loaded(actor) {
+                    let shared = Arc::clone(&shared);
+                    let actor = actor.to_string();
+                    tokio::spawn(async move { shared.drain_inbox(&actor).await });
+                }
+            }
+            Some(
+                Message::Finished(_)
+                | Message::Offered
+                | Message::Abandoned(_)
+                | Message::Queued(_),
+            )
+            | None => {}
         }
     }
 }
@@ -452,6 +506,8 @@ mod tests {
             Some(Message::Done(vec!["a", "b"]))
         );
         assert_eq!(Message::parse("abandoned a"), Some(Message::Abandoned("a")));
+        assert_eq!(Message::parse("inbox a"), Some(Message::Inbox("a")));
+        assert_eq!(Message::parse("queued a"), Some(Message::Queued("a")));
         assert_eq!(Message::parse("whatever else"), None);
         let ids: Vec<Arc<str>> = (0..2000).map(|i| format!("workflow-{i}").into()).collect();
         let messages = finished_messages(&ids);

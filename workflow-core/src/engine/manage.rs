@@ -174,10 +174,8 @@ impl super::Shared {
         }
         batch.delete(WORKFLOWS, id.as_bytes().to_vec());
         batch.delete(CREATED, created_key(record.created_us, id));
-        if let Some(fleet) = shared.fleet() {
-            // Offers of an ended run (none are out: it ran here or nowhere).
-            fleet.withdraw_offers(id, None).await?;
-        }
+        // Steps a closed run left on offer are not to run any more.
+        shared.abandon_offers(id).await?;
         shared.objects.disown_all(id, batch).await
     }
 }
@@ -407,6 +405,7 @@ impl super::Shared {
                     record.status = WorkflowStatus::Canceled;
                     record.end_us = Some(now_us());
                     put_record(shared, &id, &record).await?;
+                    shared.abandon_offers(&id).await?;
                     Ok(true)
                 }
                 .await;

@@ -1,5 +1,6 @@
 //! `Engine`: runs workflows durably on a store.
 
+mod actor_inbox;
 mod actors;
 mod builder;
 mod events;
@@ -363,6 +364,8 @@ impl Shared {
         let mut batch = Batch::new();
         let mut pending: Vec<(u64, String, u64)> = Vec::new();
         let mut unfinished: Vec<String> = Vec::new();
+        // Actors with unfinished calls, claimed once each.
+        let mut served = std::collections::HashSet::new();
         let mut next_seq = 0;
         let index_built = self.store.get(META, CREATED_INDEX_BUILT).await?.is_some();
         let mut after: Option<Vec<u8>> = None;
@@ -393,7 +396,16 @@ impl Shared {
                         record.status,
                         WorkflowStatus::Running | WorkflowStatus::Pending
                     ) {
-                        unfinished.push(String::from_utf8_lossy(&key).into_owned());
+                        let id = String::from_utf8_lossy(&key).into_owned();
+                        // A call runs where its actor is served: the actor gets the claim.
+                        match parse_call_id(&id) {
+                            Some((actor, _)) => {
+                                if served.insert(actor.to_string()) {
+                                    unfinished.push(format!("actor {actor}"));
+                                }
+                            }
+                            None => unfinished.push(id),
+                        }
                     }
                     if !index_built {
                         let id = String::from_utf8_lossy(&key);

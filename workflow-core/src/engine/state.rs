@@ -218,8 +218,14 @@ impl Shared {
             let written = self.write_records(&mut launch)?;
             let shared = self.clone();
             let queued_id = id.clone();
+            let offered = cancel && !launch.offered.is_empty();
             tokio::spawn(async move {
                 let result = written.await;
+                if offered && result.is_ok() {
+                    if let Err(error) = shared.abandon_offers(&queued_id).await {
+                        tracing::warn!(workflow.id = %queued_id, %error, "cannot withdraw offers");
+                    }
+                }
                 let mut state = shared.lock();
                 match result {
                     Ok(()) if cancel => state.release(&queued_id, Finish::Canceled),
@@ -400,10 +406,13 @@ impl Shared {
             actors: self.actors.clone(),
             engine: Arc::downgrade(self),
             progress,
-            // Actor calls run where their actor is served: never offered.
-            offers: (counted && self.fleet().is_some()).then(|| OfferSettings {
-                store: self.store.clone(),
-                local_steps: self.fleet_task_slots,
+            // Actor calls run where their actor is served: never offered; nor are the steps
+            // of an observer, which takes no offers, not even its own.
+            offers: (counted && self.takes_fleet_work && self.fleet().is_some()).then(|| {
+                OfferSettings {
+                    store: self.store.clone(),
+                    local_steps: self.fleet_task_slots,
+                }
             }),
         };
         let span = tracing::info_span!("workflow", workflow.id = %id);
@@ -447,6 +456,9 @@ impl Shared {
             state.waking.retain(|waking| &**waking != id);
             // Before the id is free for another run.
             self.events.forget_workflow(id);
+            // A call queued from another worker, which waits to hear of its end.
+            let ended = !matches!(finish, Finish::Interrupted | Finish::Broken(_));
+            let tell = ended && self.actors.take_forwarded(id);
             if let Some(settle) = self.call_finished(id, &finish) {
                 // The call's end is reported once the actor's new state is applied, and the
                 // writers behind it go once it is no longer active.
@@ -455,6 +467,9 @@ impl Shared {
                 let settling = tokio::spawn(async move {
                     let written = shared.write_settle(&settle).await;
                     shared.lock().release(&id, finish);
+                    if tell {
+                        shared.tell_call_ended(&id);
+                    }
                     shared.after_settle(&settle, written);
                     shared.pump();
                 });
@@ -463,6 +478,9 @@ impl Shared {
                 return;
             }
             state.release(id, finish);
+            if tell {
+                self.tell_call_ended(id);
+            }
         }
         self.pump();
     }

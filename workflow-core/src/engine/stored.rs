@@ -8,6 +8,7 @@ use super::{
     Shared,
 };
 use crate::{
+    actor::records::parse_call_id,
     driver::{append_output, Finish, Output},
     launch::{read_record, StepResult},
     records::{
@@ -117,7 +118,7 @@ impl Shared {
     }
 
     /// The encoded output of workflow `id`, once it finished if it is running here.
-    pub(crate) async fn output(&self, id: &str) -> Result<Arc<Output>> {
+    pub(crate) async fn output(self: &Arc<Self>, id: &str) -> Result<Arc<Output>> {
         let waiter = self.lock().active.get(id).map(|a| a.finish.clone());
         if let Some(mut finish) = waiter {
             let finished = finish
@@ -140,11 +141,18 @@ impl Shared {
             }
         }
         let mut record = self.record(id).await?;
-        if matches!(
+        let unfinished = matches!(
             record.status,
             WorkflowStatus::Running | WorkflowStatus::Pending
-        ) && self.held_in_fleet(id).await?
-        {
+        );
+        if !record.status.is_finished() && self.fleet().is_some() && parse_call_id(id).is_some() {
+            // A call of an actor another worker serves.
+            self.wait_call_elsewhere(id).await?;
+            if self.lock().active.contains_key(id) {
+                return Box::pin(self.output(id)).await;
+            }
+            record = self.record(id).await?;
+        } else if unfinished && self.held_in_fleet(id).await? {
             self.wait_elsewhere(id).await?;
             record = self.record(id).await?;
         }

@@ -152,11 +152,14 @@ impl Shared {
             shared: self,
             id: &id,
         };
-        match self.claim_here(&id).await {
-            Ok(true) => {}
-            // Another worker runs it: its output is waited for there.
-            Ok(false) => return Ok(None),
-            Err(error) => return guard.fail(error).await,
+        // An actor's call runs where its actor is served, under the actor's claim.
+        if parse_call_id(&id).is_none() {
+            match self.claim_here(&id).await {
+                Ok(true) => {}
+                // Another worker runs it: its output is waited for there.
+                Ok(false) => return Ok(None),
+                Err(error) => return guard.fail(error).await,
+            }
         }
         let record = match read_record(&*self.store, &id).await {
             Ok(Some(record)) => record,

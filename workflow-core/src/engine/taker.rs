@@ -250,7 +250,9 @@ impl Taker {
         let (id, result) = match joined {
             Ok((id, (_, result))) => (id, result),
             Err(error) if error.is_cancelled() => {
-                self.taken.remove(&error.id());
+                if let Some(taken) = self.taken.remove(&error.id()) {
+                    self.give_back_one(taken);
+                }
                 return;
             }
             Err(error) => {
@@ -336,14 +338,33 @@ impl Taker {
         }
     }
 
-    /// Stops the attempts of workflow `id`, which ended or was canceled.
+    /// Stops the attempts of workflow `id`, which ended or was canceled; each stopped one
+    /// gives its offer back as it is joined.
     fn drop_workflow(&mut self, id: &str) {
-        if let Some((canceled, handles)) = self.by_workflow.remove(id) {
-            canceled.store(true, std::sync::atomic::Ordering::Relaxed);
-            for handle in handles {
-                handle.abort();
-            }
+        let Some((canceled, handles)) = self.by_workflow.remove(id) else {
+            return;
+        };
+        canceled.store(true, std::sync::atomic::Ordering::Relaxed);
+        for handle in handles {
+            handle.abort();
         }
+    }
+
+    /// Gives back the offer of an attempt stopped before its end: if the workflow's worker
+    /// did not withdraw it, another worker runs it.
+    fn give_back_one(&self, taken: Taken) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            if let Some(fleet) = shared.fleet() {
+                let offer = [(taken.workflow.to_string(), taken.step)];
+                if let Err(error) = fleet.return_offers(&offer).await {
+                    tracing::debug!(%error, "cannot give back an offer");
+                }
+            }
+        });
     }
 
     /// Stops every attempt and gives their offers back, for the engine's close.

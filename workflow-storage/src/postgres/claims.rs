@@ -1,7 +1,7 @@
 //! The fleet's claims and messages on PostgreSQL: a `claims` table whose rows name the
 //! worker that may run each unit of work, or none while it waits for one.
 //!
-//! Taking a claim reads the taker's worker row `FOR SHARE` in the same statement, so a
+//! Taking a claim reads the taker's worker row `FOR KEY SHARE` in the same statement, so a
 //! removed worker can take nothing; waiting claims are taken `FOR UPDATE SKIP LOCKED`, so
 //! two workers taking at once never get the same one.
 
@@ -26,23 +26,27 @@ impl Fleet for PgStore {
             .prepare_cached(&format!(
                 "INSERT INTO \"{schema}\".claims (name, worker)
                  SELECT $1, $2 WHERE EXISTS
-                     (SELECT 1 FROM \"{schema}\".workers WHERE id = $2 FOR SHARE)
+                     (SELECT 1 FROM \"{schema}\".workers WHERE id = $2 FOR KEY SHARE)
                  ON CONFLICT (name) DO UPDATE SET worker = EXCLUDED.worker
                      WHERE claims.worker IS NULL OR claims.worker = EXCLUDED.worker
                  RETURNING worker"
             ))
             .await
             .map_err(|error| map_pg_error(&self.target, error))?;
-        let taken = client
-            .query_opt(&statement, &[&name, &me])
-            .await
-            .map_err(|error| map_pg_error(&self.target, error))?;
-        if taken.is_some() {
-            return Ok(Holder::Me);
-        }
-        match self.holder(name).await? {
-            Some(Holder::Me) | None => Err(self.fenced()),
-            Some(other) => Ok(other),
+        loop {
+            let taken = client
+                .query_opt(&statement, &[&name, &me])
+                .await
+                .map_err(|error| map_pg_error(&self.target, error))?;
+            if taken.is_some() {
+                return Ok(Holder::Me);
+            }
+            match self.holder(name).await? {
+                Some(other @ (Holder::Other(_) | Holder::Waiting)) => return Ok(other),
+                // Released by its holder between the two statements: take it again.
+                None if !self.member.is_fenced() && self.member_present(&client).await? => continue,
+                Some(Holder::Me) | None => return Err(self.fenced()),
+            }
         }
     }
 
@@ -54,7 +58,7 @@ impl Fleet for PgStore {
                 "UPDATE \"{schema}\".claims SET worker = $1
                  WHERE name IN (SELECT name FROM \"{schema}\".claims WHERE worker IS NULL
                                 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-                   AND EXISTS (SELECT 1 FROM \"{schema}\".workers WHERE id = $1 FOR SHARE)
+                   AND EXISTS (SELECT 1 FROM \"{schema}\".workers WHERE id = $1 FOR KEY SHARE)
                  RETURNING name"
             ))
             .await
@@ -189,6 +193,22 @@ impl Fleet for PgStore {
 }
 
 impl PgStore {
+    /// Whether this worker's row is still in the fleet.
+    pub(crate) async fn member_present(&self, client: &deadpool_postgres::Object) -> Result<bool> {
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT 1 FROM \"{}\".workers WHERE id = $1",
+                self.schema
+            ))
+            .await
+            .map_err(|error| map_pg_error(&self.target, error))?;
+        let row = client
+            .query_opt(&statement, &[&self.member.id()])
+            .await
+            .map_err(|error| map_pg_error(&self.target, error))?;
+        Ok(row.is_some())
+    }
+
     pub(crate) fn fenced(&self) -> StorageError {
         StorageError::Fenced {
             target: format!("{} (schema {})", self.target, self.schema),

@@ -1,6 +1,6 @@
 //! Offers on PostgreSQL: an `offers` table of steps a workflow's worker lets any worker of
 //! the fleet run. Taking offers sets their `taker` in one statement that reads the taker's
-//! worker row `FOR SHARE` and skips rows other takers lock, so an offer has one live taker;
+//! worker row `FOR KEY SHARE` and skips rows other takers lock, so an offer has one live taker;
 //! removing a worker clears its `taker`s (see `worker::remove`).
 
 use crate::fleet::{Offer, OFFERED_MESSAGE};
@@ -26,23 +26,28 @@ impl PgStore {
         let client = self.client().await?;
         let statement = client
             .prepare_cached(&format!(
-                "INSERT INTO \"{}\".offers (workflow, step, owner, payload, done_key)
+                "INSERT INTO \"{schema}\".offers (workflow, step, owner, payload, done_key)
                  SELECT w, s, $5, p, d
                  FROM unnest($1::text[], $2::int4[], $3::bytea[], $4::bytea[]) AS o(w, s, p, d)
+                 WHERE EXISTS (SELECT 1 FROM \"{schema}\".workers WHERE id = $5 FOR KEY SHARE)
                  ON CONFLICT (workflow, step) DO UPDATE
-                     SET owner = EXCLUDED.owner, taker = NULL, payload = EXCLUDED.payload,
-                         done_key = EXCLUDED.done_key",
-                self.schema
+                     SET owner = EXCLUDED.owner, payload = EXCLUDED.payload,
+                         done_key = EXCLUDED.done_key
+                     WHERE offers.taker IS NULL",
+                schema = self.schema
             ))
             .await
             .map_err(|error| map_pg_error(&self.target, error))?;
-        client
+        let written = client
             .execute(
                 &statement,
                 &[&workflows, &steps, &payloads, &done_keys, &self.member.id()],
             )
             .await
             .map_err(|error| map_pg_error(&self.target, error))?;
+        if written == 0 {
+            self.check_member(&client).await?;
+        }
         crate::Fleet::send(self, OFFERED_MESSAGE).await
     }
 
@@ -62,7 +67,7 @@ impl PgStore {
                          SELECT 1 FROM \"{schema}\".records r
                          WHERE r.keyspace = $3 AND r.key = o.done_key)
                      ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-                   AND EXISTS (SELECT 1 FROM \"{schema}\".workers WHERE id = $1 FOR SHARE)
+                   AND EXISTS (SELECT 1 FROM \"{schema}\".workers WHERE id = $1 FOR KEY SHARE)
                  RETURNING workflow, step, payload, done_key"
             ))
             .await
@@ -88,20 +93,27 @@ impl PgStore {
 
     pub(super) async fn steps_on_offer(&self, workflow: &str) -> Result<Vec<u32>> {
         let client = self.client().await?;
+        let schema = &self.schema;
         let rows = client
             .query(
                 &format!(
-                    "SELECT step FROM \"{}\".offers WHERE workflow = $1 ORDER BY step",
-                    self.schema
+                    "UPDATE \"{schema}\".offers SET owner = $2 WHERE workflow = $1
+                       AND EXISTS (SELECT 1 FROM \"{schema}\".workers WHERE id = $2 FOR KEY SHARE)
+                     RETURNING step"
                 ),
-                &[&workflow],
+                &[&workflow, &self.member.id()],
             )
             .await
             .map_err(|error| map_pg_error(&self.target, error))?;
-        Ok(rows
+        if rows.is_empty() {
+            self.check_member(&client).await?;
+        }
+        let mut steps: Vec<u32> = rows
             .into_iter()
             .map(|row| row.get::<_, i32>(0) as u32)
-            .collect())
+            .collect();
+        steps.sort_unstable();
+        Ok(steps)
     }
 
     pub(super) async fn delete_offers(&self, workflow: &str, steps: Option<&[u32]>) -> Result<()> {
@@ -113,23 +125,43 @@ impl PgStore {
                 let steps: Vec<i32> = steps.iter().map(|&step| step_number(step)).collect();
                 let statement = client
                     .prepare_cached(&format!(
-                        "DELETE FROM \"{schema}\".offers WHERE workflow = $1 AND step = ANY($2)"
+                        "DELETE FROM \"{schema}\".offers WHERE workflow = $1 AND step = ANY($2)
+                           AND EXISTS (SELECT 1 FROM \"{schema}\".workers WHERE id = $3 FOR KEY SHARE)"
                     ))
                     .await
                     .map_err(|error| map_pg_error(&self.target, error))?;
-                client.execute(&statement, &[&workflow, &steps]).await
+                client
+                    .execute(&statement, &[&workflow, &steps, &self.member.id()])
+                    .await
             }
             None => {
                 client
                     .execute(
-                        &format!("DELETE FROM \"{schema}\".offers WHERE workflow = $1"),
-                        &[&workflow],
+                        &format!(
+                            "DELETE FROM \"{schema}\".offers WHERE workflow = $1
+                               AND EXISTS (SELECT 1 FROM \"{schema}\".workers
+                                           WHERE id = $2 FOR KEY SHARE)"
+                        ),
+                        &[&workflow, &self.member.id()],
                     )
                     .await
             }
         };
-        result.map_err(|error| map_pg_error(&self.target, error))?;
+        let deleted = result.map_err(|error| map_pg_error(&self.target, error))?;
+        if deleted == 0 {
+            self.check_member(&client).await?;
+        }
         Ok(())
+    }
+
+    /// `Fenced` if the fleet removed this worker (its offers, withdrawals and adoptions are
+    /// refused): asked when a statement changed nothing.
+    async fn check_member(&self, client: &deadpool_postgres::Object) -> Result<()> {
+        if self.member_present(client).await? {
+            Ok(())
+        } else {
+            Err(self.fenced())
+        }
     }
 
     pub(super) async fn untake_offers(&self, taken: &[(String, u32)]) -> Result<()> {

@@ -2,7 +2,7 @@
 //! heartbeat, an advisory lock that tells a live worker's connection from a gone one, the
 //! removal of dead workers, and the connection that hears the fleet's messages.
 //!
-//! Every commit reads its worker's row `FOR SHARE` inside its transaction, and removing a
+//! Every commit reads its worker's row `FOR KEY SHARE` inside its transaction, and removing a
 //! worker deletes that row: a removal waits for the commits under way, and afterwards the
 //! removed worker's commits are refused. So a worker that was paused past its lease can
 //! never write over the work of the one that took its claims.
@@ -126,7 +126,8 @@ pub(crate) async fn register(
 }
 
 /// Refuses the commit of `tx` unless worker `id` is still in the fleet; its row stays
-/// locked (shared) until the transaction ends, so no removal comes in between.
+/// locked (`FOR KEY SHARE`) until the transaction ends, so no removal comes in between, while
+/// the renewals of its lease (which change no key) do not wait for commits.
 pub(crate) async fn check_fence(
     tx: &Transaction<'_>,
     schema: &str,
@@ -134,7 +135,7 @@ pub(crate) async fn check_fence(
 ) -> std::result::Result<bool, tokio_postgres::Error> {
     let row = tx
         .query_opt(
-            &format!("SELECT 1 FROM \"{schema}\".workers WHERE id = $1 FOR SHARE"),
+            &format!("SELECT 1 FROM \"{schema}\".workers WHERE id = $1 FOR KEY SHARE"),
             &[&id],
         )
         .await?;
@@ -257,19 +258,28 @@ struct Heartbeat {
 impl Heartbeat {
     async fn run(mut self) {
         let every = self.lease / 3;
+        let mut renewed_at = std::time::Instant::now();
         loop {
             let renewed = tokio::time::timeout(every, self.renew()).await;
             if matches!(renewed, Ok(Ok(false))) {
                 self.fenced.store(true, Ordering::Release);
             }
-            if !matches!(renewed, Ok(Ok(true))) {
-                if !self.lost.swap(true, Ordering::AcqRel) {
-                    tracing::warn!(
-                        ?renewed,
-                        "the store's worker could not renew its lease; it stops writing"
-                    );
+            match renewed {
+                Ok(Ok(true)) => renewed_at = std::time::Instant::now(),
+                // Slow or failed, with time left on the lease: try again.
+                Ok(Err(_)) | Err(_) if renewed_at.elapsed() + every < self.lease => {
+                    tracing::debug!(?renewed, "renewing the lease failed; trying again");
+                    continue;
                 }
-                return;
+                _ => {
+                    if !self.lost.swap(true, Ordering::AcqRel) {
+                        tracing::warn!(
+                            ?renewed,
+                            "the store's worker could not renew its lease; it stops writing"
+                        );
+                    }
+                    return;
+                }
             }
             if let Ok(Err(error)) = tokio::time::timeout(every, self.reap()).await {
                 tracing::debug!(%error, "looking for dead workers failed");
