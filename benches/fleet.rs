@@ -4,7 +4,8 @@
 //! beside what the database does alone in the same run.
 //!
 //! `cargo bench --features postgres --bench fleet [FANOUT CHAIN] [--rounds N] [--work-us U]`
-//! (defaults 20,000, 1,000, 3 rounds, no work per task). The workers are processes of this
+//! (defaults 20,000, 1,000, 3 rounds, no work per task; `FLEET_BENCH_SLOTS` sets the
+//! workers' task slots). The workers are processes of this
 //! binary; the measuring process is the first worker and owns the workflows. Each round runs
 //! in a schema of its own, dropped afterwards.
 
@@ -25,7 +26,7 @@ use workflow::prelude::*;
 const WORKER: &str = "FLEET_BENCH_WORKER";
 /// Microseconds of busy work in each fan-out step.
 const WORK_US: &str = "FLEET_BENCH_WORK_US";
-/// The task slots of every worker.
+/// The task slots of every worker, if not the default.
 const SLOTS: &str = "FLEET_BENCH_SLOTS";
 
 /// Microseconds of busy work in each fan-out step, in this process.
@@ -51,14 +52,11 @@ fn add_one(value: u64) -> u64 {
 }
 
 async fn engine(schema: &str) -> Engine {
-    let slots = std::env::var(SLOTS).map_or(100, |n| n.parse().unwrap_or(100));
-    Engine::builder()
-        .postgres(url())
-        .postgres_schema(schema)
-        .fleet_task_slots(slots)
-        .build()
-        .await
-        .expect("an engine on PostgreSQL")
+    let mut builder = Engine::builder().postgres(url()).postgres_schema(schema);
+    if let Some(slots) = std::env::var(SLOTS).ok().and_then(|n| n.parse().ok()) {
+        builder = builder.fleet_task_slots(slots);
+    }
+    builder.build().await.expect("an engine on PostgreSQL")
 }
 
 /// A worker process: joins the fleet until its standard input closes.
@@ -123,6 +121,9 @@ async fn round(workers: usize, fanout: u64, chain: u64, work_us: u64) -> Round {
         assert!(Instant::now() < deadline, "the workers did not join");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The measuring worker counts the others at its next renewal (every third of the
+    // default 5 s lease).
+    tokio::time::sleep(Duration::from_secs(2)).await;
 
     let dag = sum::bind((0..fanout).map(leaf::bind).collect::<Vec<_>>());
     let started = Instant::now();

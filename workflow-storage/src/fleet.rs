@@ -83,6 +83,10 @@ pub trait Fleet: Send + Sync {
     /// engine on it has to stop.
     fn is_fenced(&self) -> bool;
 
+    /// How many other live workers the fleet had when this worker last looked (at each
+    /// renewal of its lease): none for a store that one engine uses alone.
+    fn peers(&self) -> usize;
+
     /// Puts tasks on offer for any worker to run, and tells the fleet with
     /// [`OFFERED_MESSAGE`]. An offer of a step already on offer replaces it while nobody has
     /// taken it, and is dropped otherwise. Like every change of offers, refused with

@@ -108,15 +108,22 @@ impl Driver {
         failed
     }
 
-    /// Whether step `s` is to be offered instead of run here: the workflow runs its share of
-    /// steps here already, and the step may run anywhere (it works, is checkpointed, does not
+    /// Whether step `s` is to be offered instead of run here: the fleet has other workers,
+    /// the workflow runs its share of steps here already, and the step may run anywhere (it works, is checkpointed, does not
     /// continue, and takes no output that lives only in this worker's memory).
     pub(super) fn offers_step(&self, s: usize) -> bool {
         let Some(offers) = &self.offers else {
             return false;
         };
         let task = self.tasks.get(s);
-        self.running.len() >= offers.settings.local_steps
+        // Alone in the fleet, an offer would only come back here, slower.
+        let peers = offers
+            .settings
+            .store
+            .fleet()
+            .is_some_and(|fleet| fleet.peers() > 0);
+        peers
+            && self.running.len() >= offers.settings.local_steps
             && !task.waits
             && !task.stays_local
             && self.meta[s].checkpoint

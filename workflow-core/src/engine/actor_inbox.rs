@@ -12,7 +12,7 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::broadcast;
 use workflow_storage::Batch;
 
-use super::fleet::Message;
+use super::messages::Message;
 use super::Shared;
 use crate::{
     actor::records::{calls_prefix, inbox_key, parse_call_id, InboxArg, InboxEntry, ACTOR_INBOX},

@@ -7,7 +7,7 @@ use workflow_storage::{Durability, MemoryStore, Storage};
 use crate::{Engine, Result};
 
 /// The default of [`EngineBuilder::fleet_task_slots`].
-const DEFAULT_FLEET_TASK_SLOTS: usize = 100;
+const DEFAULT_FLEET_TASK_SLOTS: usize = 256;
 
 /// Settings for [`Engine::builder`].
 ///
@@ -175,7 +175,7 @@ impl EngineBuilder {
 
     /// On a store shared by a fleet (PostgreSQL): how many steps of one workflow the engine
     /// runs at once before it offers the workflow's other ready steps to every worker of the
-    /// fleet, and how many offered steps it runs at once for other workers (default 100).
+    /// fleet, and how many offered steps it runs at once for other workers (default 256).
     /// A wide fan-out thus spreads over the fleet while a chain runs where its workflow
     /// does. Without a fleet it changes nothing.
     ///

@@ -19,7 +19,7 @@ use tokio::{
 use tracing::Instrument;
 use workflow_storage::{Batch, Offer};
 
-use super::fleet::{list_messages, Message};
+use super::messages::{list_messages, Message};
 use super::Shared;
 use crate::metrics::TASKS_STARTED;
 use crate::{

@@ -171,6 +171,10 @@ impl Fleet for PgStore {
         self.member.is_fenced()
     }
 
+    fn peers(&self) -> usize {
+        self.member.peers()
+    }
+
     async fn offer(&self, offers: &[Offer]) -> Result<()> {
         self.put_offers(offers).await
     }

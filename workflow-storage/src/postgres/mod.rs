@@ -168,17 +168,18 @@ impl PgStore {
                 .await
                 .map_err(|error| map_pg_error(&target, error))?
                 .get(0);
-            let (id, locked) = worker::register(&connected.client, schema, &target, lease).await?;
-            Ok::<_, StorageError>((id, locked, setting != "off"))
+            let (id, locked, peers) =
+                worker::register(&connected.client, schema, &target, lease).await?;
+            Ok::<_, StorageError>((id, locked, peers, setting != "off"))
         };
-        let (id, locked, server_syncs) = match joined.await {
+        let (id, locked, peers, server_syncs) = match joined.await {
             Ok(joined) => joined,
             Err(error) => {
                 connected.lost.store(true, Ordering::Release);
                 return Err(error);
             }
         };
-        let member = Membership::hold(connected, schema, id, locked, lease);
+        let member = Membership::hold(connected, schema, id, locked, peers, lease);
         let manager = Manager::from_config(
             config,
             NoTls,

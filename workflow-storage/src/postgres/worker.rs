@@ -7,7 +7,7 @@
 //! removed worker's commits are refused. So a worker that was paused past its lease can
 //! never write over the work of the one that took its claims.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +39,8 @@ pub(crate) struct Membership {
     lost: Arc<AtomicBool>,
     /// Set when the fleet removed this worker.
     fenced: Arc<AtomicBool>,
+    /// The other live workers, as the last look for dead ones counted them.
+    peers: Arc<AtomicUsize>,
     messages: broadcast::Sender<String>,
     heartbeat: JoinHandle<()>,
 }
@@ -91,13 +93,13 @@ pub(crate) async fn connect(config: &Config, target: &str) -> Result<Connected> 
 }
 
 /// Adds a worker to the schema's fleet, listening to its messages and holding its advisory
-/// lock; returns its number and whether it got the lock.
+/// lock; returns its number, whether it got the lock, and how many other workers are live.
 pub(crate) async fn register(
     client: &Client,
     schema: &str,
     target: &str,
     lease: Duration,
-) -> Result<(WorkerId, bool)> {
+) -> Result<(WorkerId, bool, usize)> {
     let map = |error| map_pg_error(target, error);
     client
         .batch_execute(&format!("LISTEN \"{}\"", channel(schema)))
@@ -122,7 +124,17 @@ pub(crate) async fn register(
         .await
         .map_err(map)?
         .get(0);
-    Ok((id, locked))
+    let peers: i64 = client
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM \"{schema}\".workers WHERE id <> $1 AND expires_at > now()"
+            ),
+            &[&id],
+        )
+        .await
+        .map_err(map)?
+        .get(0);
+    Ok((id, locked, peers as usize))
 }
 
 /// Refuses the commit of `tx` unless worker `id` is still in the fleet; its row stays
@@ -150,10 +162,12 @@ impl Membership {
         schema: &str,
         id: WorkerId,
         locked: bool,
+        peers: usize,
         lease: Duration,
     ) -> Membership {
         let client = Arc::new(connected.client);
         let fenced = Arc::new(AtomicBool::new(false));
+        let peers = Arc::new(AtomicUsize::new(peers));
         let heartbeat = Heartbeat {
             client: Arc::clone(&client),
             schema: schema.to_string(),
@@ -161,6 +175,7 @@ impl Membership {
             locked,
             lost: Arc::clone(&connected.lost),
             fenced: Arc::clone(&fenced),
+            peers: Arc::clone(&peers),
             lease,
         };
         Membership {
@@ -168,6 +183,7 @@ impl Membership {
             id,
             lost: connected.lost,
             fenced,
+            peers,
             messages: connected.messages,
             heartbeat: tokio::spawn(heartbeat.run()),
         }
@@ -185,6 +201,10 @@ impl Membership {
     /// Whether the fleet removed this worker.
     pub(crate) fn is_fenced(&self) -> bool {
         self.fenced.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn peers(&self) -> usize {
+        self.peers.load(Ordering::Relaxed)
     }
 
     pub(crate) fn messages(&self) -> broadcast::Receiver<String> {
@@ -252,6 +272,7 @@ struct Heartbeat {
     locked: bool,
     lost: Arc<AtomicBool>,
     fenced: Arc<AtomicBool>,
+    peers: Arc<AtomicUsize>,
     lease: Duration,
 }
 
@@ -329,6 +350,7 @@ impl Heartbeat {
             )
             .await?;
         let mut dead = Vec::new();
+        let listed = rows.len();
         for row in rows {
             let (id, expired, locked): (WorkerId, bool, bool) =
                 (row.get(0), row.get(1), row.get(2));
@@ -336,6 +358,7 @@ impl Heartbeat {
                 dead.push(id);
             }
         }
+        self.peers.store(listed - dead.len(), Ordering::Relaxed);
         if !dead.is_empty() {
             let freed = remove(&self.client, &self.schema, &dead).await?;
             tracing::info!(workers = ?dead, freed, "removed dead workers from the fleet");
