@@ -166,15 +166,8 @@ impl Shared {
                 Err(error) => {
                     let bytes = self.store.get(ACTOR_INBOX, &key).await?;
                     let Some(bytes) = bytes else { continue };
-                    let mut entry: InboxEntry = decode(ACTOR_INBOX, &key, &bytes)?;
-                    entry.queued = Some(Err(error.to_string()));
-                    entry.taken_us = now_us();
-                    let mut batch = Batch::new();
-                    batch.put(ACTOR_INBOX, key, encode(&entry)?);
-                    self.committer
-                        .commit(batch)
-                        .await
-                        .map_err(Error::from_storage)?;
+                    let entry: InboxEntry = decode(ACTOR_INBOX, &key, &bytes)?;
+                    self.mark_taken(key, entry, Err(error.to_string())).await?;
                     taken += 1;
                 }
             }
@@ -223,6 +216,24 @@ impl Shared {
         self.queue_call(actor, method, writes, args, origin, Some((key, entry)))
             .await
             .map(drop)
+    }
+
+    /// Marks inbox entry `key` taken in: `queued` is its call's id, or why it could not be
+    /// queued.
+    pub(crate) async fn mark_taken(
+        &self,
+        key: Vec<u8>,
+        mut entry: InboxEntry,
+        queued: std::result::Result<String, String>,
+    ) -> Result<()> {
+        entry.queued = Some(queued);
+        entry.taken_us = now_us();
+        let mut batch = Batch::new();
+        batch.put(ACTOR_INBOX, key, encode(&entry)?);
+        self.committer
+            .commit(batch)
+            .await
+            .map_err(Error::from_storage)
     }
 
     /// Waits for the end of call `id`, which another worker serves; serves its actor here if

@@ -242,25 +242,13 @@ impl Shared {
     }
 
     /// Marks the inbox entry `key` queued as call `id`.
-    async fn mark_queued(
-        &self,
-        key: Vec<u8>,
-        mut entry: InboxEntry,
-        id: Vec<u8>,
-    ) -> Result<String> {
+    async fn mark_queued(&self, key: Vec<u8>, entry: InboxEntry, id: Vec<u8>) -> Result<String> {
         let id = String::from_utf8(id).map_err(|_| Error::Corrupt {
             keyspace: CALL_ORIGINS.name(),
             key: workflow_storage::render_key(&key),
             reason: "the call id is not UTF-8".to_string(),
         })?;
-        entry.queued = Some(Ok(id.clone()));
-        entry.taken_us = now_us();
-        let mut batch = Batch::new();
-        batch.put(ACTOR_INBOX, key, encode(&entry)?);
-        self.committer
-            .commit(batch)
-            .await
-            .map_err(Error::from_storage)?;
+        self.mark_taken(key, entry, Ok(id.clone())).await?;
         Ok(id)
     }
 
