@@ -192,3 +192,26 @@ async fn canceling_a_workflow_stops_its_steps_on_the_other_engine() -> workflow:
     assert!(results.tasks.iter().all(|task| task.end_time.is_none()));
     engine.close().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_alone_in_its_fleet_offers_nothing() -> workflow::Result<()> {
+    let schema = Schema::new("offers_alone");
+    let engine = owner(&schema).await;
+    let dag = sum::bind((0..40).map(square::bind).collect::<Vec<_>>());
+    let handle = engine.spawn("alone", dag).await?;
+    let watch = async {
+        let mut most = 0;
+        loop {
+            most = most.max(support::postgres::count_rows(&schema.0, "offers").await);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if engine.status("alone").await? == WorkflowStatus::Successful {
+                return Ok::<_, workflow::Error>(most);
+            }
+        }
+    };
+    let (total, most) = tokio::join!(handle.output(), watch);
+    assert_eq!(total?, (0..40).map(|i| i * i).sum::<u64>());
+    assert_eq!(most?, 0, "a worker alone offered steps to itself");
+    assert_eq!(ran_on_helper("alone"), (0, 40));
+    engine.close().await
+}
