@@ -17,9 +17,9 @@ use support::postgres::Schema;
 use workflow::prelude::*;
 
 /// The name of the threads of the second engine's runtime.
-const HELPER: &str = "helper-engine";
+const OTHER: &str = "other-engine";
 
-/// For each (workflow, task id), whether each of its runs was on the helper engine.
+/// For each (workflow, task id), whether each of its runs was on the other engine.
 type Runs = HashMap<(String, String), Vec<bool>>;
 
 fn runs() -> &'static Mutex<Runs> {
@@ -27,10 +27,10 @@ fn runs() -> &'static Mutex<Runs> {
     RUNS.get_or_init(Default::default)
 }
 
-/// Records that the running task ran, and whether on the helper engine.
+/// Records that the running task ran, and whether on the other engine.
 fn ran() -> usize {
     let context = workflow::context();
-    let on_helper = std::thread::current().name() == Some(HELPER);
+    let on_other = std::thread::current().name() == Some(OTHER);
     let mut runs = runs().lock().unwrap();
     let entry = runs
         .entry((
@@ -38,21 +38,21 @@ fn ran() -> usize {
             context.task_id().to_string(),
         ))
         .or_default();
-    entry.push(on_helper);
+    entry.push(on_other);
     entry.len()
 }
 
-fn ran_on_helper(workflow: &str) -> (usize, usize) {
+fn ran_on_other(workflow: &str) -> (usize, usize) {
     let runs = runs().lock().unwrap();
-    let mut helper = 0;
+    let mut other = 0;
     let mut all = 0;
     for ((w, _), engines) in runs.iter() {
         if w == workflow {
             all += engines.len();
-            helper += engines.iter().filter(|&&on_helper| on_helper).count();
+            other += engines.iter().filter(|&&on_other| on_other).count();
         }
     }
-    (helper, all)
+    (other, all)
 }
 
 #[task]
@@ -101,16 +101,16 @@ fn halve(n: u64) -> Flow<u64> {
     Flow::Done(n / 2)
 }
 
-/// An engine on `schema` in a runtime of its own whose threads are named [`HELPER`]; it
+/// An engine on `schema` in a runtime of its own whose threads are named [`OTHER`]; it
 /// takes up offered steps until the returned sender is dropped.
-fn helper(schema: &str) -> tokio::sync::oneshot::Sender<()> {
+fn other_engine(schema: &str) -> tokio::sync::oneshot::Sender<()> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (ready, is_ready) = std::sync::mpsc::channel();
     let schema = schema.to_string();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
-            .thread_name(HELPER)
+            .thread_name(OTHER)
             .enable_all()
             .build()
             .unwrap();
@@ -138,21 +138,21 @@ async fn owner(schema: &Schema) -> Engine {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wide_fan_out_runs_on_the_other_engine_too() -> workflow::Result<()> {
     let schema = Schema::new("offers");
-    let _helper = helper(&schema.0);
+    let _other = other_engine(&schema.0);
     let engine = owner(&schema).await;
     let dag = sum::bind((0..60).map(square::bind).collect::<Vec<_>>());
     let total: u64 = engine.run("wide", dag).await?;
     assert_eq!(total, (0..60).map(|i| i * i).sum::<u64>());
-    let (helper, all) = ran_on_helper("wide");
+    let (other, all) = ran_on_other("wide");
     assert_eq!(all, 60, "every square ran once");
-    assert!(helper >= 30, "only {helper} of 60 ran on the other engine");
+    assert!(other >= 30, "only {other} of 60 ran on the other engine");
     let metadata = engine.metadata("wide").await?;
     assert_eq!(metadata.tasks.len(), 61);
 
     // Failed attempts elsewhere are retried; the retry may run anywhere.
     let dag = sum::bind((0..20).map(flaky::bind).collect::<Vec<_>>());
     assert_eq!(engine.run::<u64>("flaky", dag).await?, (0..20).sum::<u64>());
-    assert_eq!(ran_on_helper("flaky").1, 40, "each ran twice");
+    assert_eq!(ran_on_other("flaky").1, 40, "each ran twice");
 
     // A failure elsewhere fails the workflow with its message.
     let dag = sum::bind((0..20).map(broken::bind).collect::<Vec<_>>());
@@ -166,19 +166,19 @@ async fn a_wide_fan_out_runs_on_the_other_engine_too() -> workflow::Result<()> {
         engine.run::<u64>("halves", dag).await?,
         (0..20).sum::<u64>()
     );
-    assert_eq!(ran_on_helper("halves"), (0, 20));
+    assert_eq!(ran_on_other("halves"), (0, 20));
     engine.close().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canceling_a_workflow_stops_its_steps_on_the_other_engine() -> workflow::Result<()> {
     let schema = Schema::new("offers_cancel");
-    let _helper = helper(&schema.0);
+    let _other = other_engine(&schema.0);
     let engine = owner(&schema).await;
     let dag = sum::bind((0..20).map(slow::bind).collect::<Vec<_>>());
     let handle = engine.spawn("slow", dag).await?;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while ran_on_helper("slow").0 == 0 {
+    while ran_on_other("slow").0 == 0 {
         assert!(std::time::Instant::now() < deadline, "no step was offered");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -212,6 +212,6 @@ async fn an_engine_alone_in_its_fleet_offers_nothing() -> workflow::Result<()> {
     let (total, most) = tokio::join!(handle.output(), watch);
     assert_eq!(total?, (0..40).map(|i| i * i).sum::<u64>());
     assert_eq!(most?, 0, "a worker alone offered steps to itself");
-    assert_eq!(ran_on_helper("alone"), (0, 40));
+    assert_eq!(ran_on_other("alone"), (0, 40));
     engine.close().await
 }
