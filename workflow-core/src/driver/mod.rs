@@ -25,20 +25,19 @@ use workflow_storage::Batch;
 use graph::Graph;
 pub(crate) use graph::{append_output, input_steps, is_available};
 pub(crate) use offer::{Ended, OfferSettings};
+use slot::Slot;
 pub(crate) use slot::SlotPool;
-use slot::{Joined, Slot};
 
 use crate::actor::ActorSpace;
 use crate::attempt::Args;
 use crate::object::ObjectSpace;
 use crate::wait::EventHub;
 use crate::{
-    attempt::{panic_message, AttemptResult},
+    attempt::AttemptResult,
     committer::{CommitResult, Committer},
     launch::{Launch, StepResult},
     lower::TaskIds,
-    records::{encode, now_us, StepRecord, WorkflowRecord, EVENTS, TIMERS, WORKFLOWS},
-    task_error::FailureKind,
+    records::{encode, now_us, StepRecord, WorkflowRecord, WORKFLOWS},
     Error, Progress, Result, TaskError, WorkflowStatus,
 };
 
@@ -407,98 +406,6 @@ impl Driver {
             }
             DriverEvent::OffersFailed(error) => Err(error),
         }
-    }
-
-    fn on_joined(&mut self, joined: Joined) -> Result<Option<Finish>> {
-        let (step, started, result) = match joined {
-            Ok((id, (step, started, result))) => {
-                self.running_steps.remove(&id);
-                (step, started, result)
-            }
-            Err(error) => {
-                let Some((step, started)) = self.running_steps.remove(&error.id()) else {
-                    return Ok(None);
-                };
-                if error.is_cancelled() {
-                    return Ok(None);
-                }
-                let message = if error.is_panic() {
-                    panic_message(error.into_panic())
-                } else {
-                    error.to_string()
-                };
-                (
-                    step,
-                    started,
-                    AttemptResult::Failed {
-                        kind: FailureKind::Panic,
-                        message,
-                    },
-                )
-            }
-        };
-        if !self.tasks.get(step as usize).waits {
-            self.working = self.working.saturating_sub(1);
-        }
-        if self.stopping {
-            return Ok(None);
-        }
-        let finish = match result {
-            AttemptResult::Value(bytes, refs, mut batch) => {
-                ObjectSpace::own(&mut batch, &self.id, &refs);
-                self.on_success(step, started, StepResult::Value(bytes.into()), batch)
-            }
-            AttemptResult::Delivered(bytes, fingerprint, consumed) => {
-                // An event leaves its queue in the commit that checkpoints it: exactly once.
-                let mut batch = Batch::new();
-                if let Some(consumed) = consumed {
-                    batch.delete(EVENTS, consumed);
-                }
-                self.event_types.insert(step, fingerprint);
-                self.on_success(step, started, StepResult::Value(bytes.into()), batch)
-            }
-            AttemptResult::Continue(node, batch) => self.on_continue(step, started, &node, batch),
-            AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
-        };
-        // A failure or a retry may have left room that no checkpoint took.
-        if matches!(finish, Ok(None)) {
-            self.begin_backlog()?;
-        }
-        finish
-    }
-
-    fn stop(&mut self, status: WorkflowStatus, batch: Option<Batch>, finish: Finish) -> Result<()> {
-        if self.stopping {
-            return Ok(());
-        }
-        self.stop_with(batch.unwrap_or_default(), status, finish)
-    }
-
-    fn stop_with(
-        &mut self,
-        mut batch: Batch,
-        status: WorkflowStatus,
-        finish: Finish,
-    ) -> Result<()> {
-        self.running.abort_all();
-        self.stop_with_batch(&mut batch, status)?;
-        self.submit(batch, AfterCommit::Stop(finish));
-        Ok(())
-    }
-
-    fn stop_with_batch(&mut self, batch: &mut Batch, status: WorkflowStatus) -> Result<()> {
-        self.stopping = true;
-        if status != WorkflowStatus::Resumable {
-            // Its sleeps will not go on, or start again with new deadlines.
-            for (_, key) in self.timers.drain() {
-                batch.delete(TIMERS, key);
-            }
-        }
-        self.record.status = status;
-        if status != WorkflowStatus::Resumable {
-            self.record.end_us = Some(now_us());
-        }
-        self.put_record(batch)
     }
 
     /// The record of a step that has not settled yet.

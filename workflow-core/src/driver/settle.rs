@@ -1,24 +1,88 @@
-//! Settling steps: outputs, continuations and failures, each checkpointed in one batch with
-//! the attempt records of the steps it makes ready.
+//! Settling steps: the outcome of each attempt (an output, a continuation or a failure),
+//! checkpointed in one batch with the attempt records of the steps it makes ready.
 
 use std::{sync::Arc, time::Duration};
 
 use workflow_storage::Batch;
 
-use super::{AfterCommit, Driver, DriverEvent, Finish, Output, StepMeta, MAX_BACKOFF};
+use super::{
+    slot::Joined, AfterCommit, Driver, DriverEvent, Finish, Output, StepMeta, MAX_BACKOFF,
+};
 use crate::metrics::{TASKS_FAILED, TASKS_RETRIED, TASKS_SUCCEEDED};
 use crate::{
+    attempt::{panic_message, AttemptResult},
     dag::Node,
     driver::graph::append_output,
     launch::StepResult,
     lower::lower_nodes,
     object::ObjectSpace,
-    records::{encode, now_us, step_key, Failure, ResultRecord, StepOutcome, ATTEMPTS, RESULTS},
+    records::{
+        encode, now_us, step_key, Failure, ResultRecord, StepOutcome, ATTEMPTS, EVENTS, RESULTS,
+    },
     task_error::FailureKind,
     Result, TaskError, WorkflowStatus,
 };
 
 impl Driver {
+    /// An attempt run here ended: its outcome settles its step, or fails or retries it.
+    pub(super) fn on_joined(&mut self, joined: Joined) -> Result<Option<Finish>> {
+        let (step, started, result) = match joined {
+            Ok((id, (step, started, result))) => {
+                self.running_steps.remove(&id);
+                (step, started, result)
+            }
+            Err(error) => {
+                let Some((step, started)) = self.running_steps.remove(&error.id()) else {
+                    return Ok(None);
+                };
+                if error.is_cancelled() {
+                    return Ok(None);
+                }
+                let message = if error.is_panic() {
+                    panic_message(error.into_panic())
+                } else {
+                    error.to_string()
+                };
+                (
+                    step,
+                    started,
+                    AttemptResult::Failed {
+                        kind: FailureKind::Panic,
+                        message,
+                    },
+                )
+            }
+        };
+        if !self.tasks.get(step as usize).waits {
+            self.working = self.working.saturating_sub(1);
+        }
+        if self.stopping {
+            return Ok(None);
+        }
+        let finish = match result {
+            AttemptResult::Value(bytes, refs, mut batch) => {
+                ObjectSpace::own(&mut batch, &self.id, &refs);
+                self.on_success(step, started, StepResult::Value(bytes.into()), batch)
+            }
+            AttemptResult::Delivered(bytes, fingerprint, consumed) => {
+                // An event leaves its queue in the commit that checkpoints it: exactly once.
+                let mut batch = Batch::new();
+                if let Some(consumed) = consumed {
+                    batch.delete(EVENTS, consumed);
+                }
+                self.event_types.insert(step, fingerprint);
+                self.on_success(step, started, StepResult::Value(bytes.into()), batch)
+            }
+            AttemptResult::Continue(node, batch) => self.on_continue(step, started, &node, batch),
+            AttemptResult::Failed { kind, message } => self.on_failure(step, kind, message),
+        };
+        // A failure or a retry may have left room that no checkpoint took.
+        if matches!(finish, Ok(None)) {
+            self.begin_backlog()?;
+        }
+        finish
+    }
+
     /// `step` finished with `result`; `batch` holds the records of objects it made.
     pub(super) fn on_success(
         &mut self,

@@ -1,16 +1,60 @@
-//! Stopping for the engine: a drain lets the steps that work finish and starts no others; a
-//! shutdown stops what still runs and leaves the workflow `Resumable`.
+//! Stopping: a workflow's run ends with the commit of its final status; for the engine, a
+//! drain lets the steps that work finish and starts no others, and a shutdown stops what
+//! still runs and leaves the workflow `Resumable`.
 
 use tokio::sync::oneshot;
 use workflow_storage::Batch;
 
-use super::{Driver, Finish};
+use super::{AfterCommit, Driver, Finish};
 use crate::{
-    records::{encode, step_key, AttemptRecord, ATTEMPTS},
+    records::{encode, now_us, step_key, AttemptRecord, ATTEMPTS, TIMERS},
     Result, WorkflowStatus,
 };
 
 impl Driver {
+    pub(super) fn stop(
+        &mut self,
+        status: WorkflowStatus,
+        batch: Option<Batch>,
+        finish: Finish,
+    ) -> Result<()> {
+        if self.stopping {
+            return Ok(());
+        }
+        self.stop_with(batch.unwrap_or_default(), status, finish)
+    }
+
+    pub(super) fn stop_with(
+        &mut self,
+        mut batch: Batch,
+        status: WorkflowStatus,
+        finish: Finish,
+    ) -> Result<()> {
+        self.running.abort_all();
+        self.stop_with_batch(&mut batch, status)?;
+        self.submit(batch, AfterCommit::Stop(finish));
+        Ok(())
+    }
+
+    pub(super) fn stop_with_batch(
+        &mut self,
+        batch: &mut Batch,
+        status: WorkflowStatus,
+    ) -> Result<()> {
+        self.stopping = true;
+        if status != WorkflowStatus::Resumable {
+            // Its sleeps will not go on, or start again with new deadlines.
+            for (_, key) in self.timers.drain() {
+                batch.delete(TIMERS, key);
+            }
+        }
+        self.record.status = status;
+        if status != WorkflowStatus::Resumable {
+            self.record.end_us = Some(now_us());
+        }
+        self.put_record(batch)
+    }
+
     /// Starts no more steps; `drained` is told once no step that works is running and every
     /// checkpoint is durable.
     pub(super) fn drain(&mut self, drained: oneshot::Sender<()>) {
