@@ -22,7 +22,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use support::{
-    crash::record_run,
+    crash::record_task_run,
     postgres::{count_rows, Schema},
 };
 use workflow::prelude::*;
@@ -46,16 +46,7 @@ fn env(name: &str) -> String {
 
 /// Logs one execution of the running task: process, workflow id, task id.
 fn executed() {
-    let context = workflow::context();
-    record_run(
-        &env("FLEET_RUNS"),
-        &format!(
-            "{} {} {}",
-            std::process::id(),
-            context.workflow_id(),
-            context.task_id()
-        ),
-    );
+    record_task_run("FLEET_RUNS", &std::process::id().to_string());
 }
 
 #[task]

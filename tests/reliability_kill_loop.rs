@@ -18,7 +18,7 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use support::crash::record_run;
+use support::crash::record_task_run;
 use workflow::{prelude::*, TaskStatus};
 
 const ROLE: &str = "KILL_LOOP_ROLE";
@@ -31,16 +31,7 @@ fn env(name: &str) -> String {
 
 /// Logs one execution of the running task: round, workflow id, task id.
 fn executed() {
-    let context = workflow::context();
-    record_run(
-        &env("KILL_LOOP_RUNS"),
-        &format!(
-            "{} {} {}",
-            env("KILL_LOOP_ROUND"),
-            context.workflow_id(),
-            context.task_id()
-        ),
-    );
+    record_task_run("KILL_LOOP_RUNS", &env("KILL_LOOP_ROUND"));
 }
 
 #[derive(Serialize, Deserialize)]

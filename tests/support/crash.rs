@@ -31,6 +31,17 @@ pub fn record_run(runs: &str, name: &str) {
     file.write_all(format!("{name}\n").as_bytes()).unwrap();
 }
 
+/// Appends `{tag} {workflow id} {task id}` for the running task to the log named by the
+/// environment variable `log_var`, which the harness set for the child.
+pub fn record_task_run(log_var: &str, tag: &str) {
+    let log = std::env::var(log_var).unwrap_or_else(|_| panic!("{log_var} is set for the child"));
+    let context = workflow::context();
+    record_run(
+        &log,
+        &format!("{tag} {} {}", context.workflow_id(), context.task_id()),
+    );
+}
+
 pub fn run_counts(runs: &Path) -> HashMap<String, u32> {
     let mut counts = HashMap::new();
     if let Ok(text) = std::fs::read_to_string(runs) {
