@@ -88,6 +88,8 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use async_trait::async_trait;
 pub use workflow_core::*;

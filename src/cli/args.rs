@@ -91,6 +91,16 @@ pub enum Command {
         #[arg(value_name = "JSON")]
         value: String,
     },
+    /// Serves the web view of the workflows until interrupted (needs the `web` feature).
+    #[cfg(feature = "web")]
+    Serve {
+        /// The address to listen on. One beyond this machine needs a token.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// The token every request must carry (open the printed link once).
+        #[arg(long, env = "WORKFLOW_WEB_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 impl Command {
@@ -108,6 +118,8 @@ impl Command {
             Command::Resume { .. } => "resume",
             Command::ResumeAll => "resume-all",
             Command::SendEvent { .. } => "send-event",
+            #[cfg(feature = "web")]
+            Command::Serve { .. } => "serve",
         }
     }
 
@@ -137,19 +149,6 @@ pub(crate) struct Embedded {
 
 /// Parses a workflow status, in any case.
 pub(crate) fn parse_status(text: &str) -> Result<WorkflowStatus, String> {
-    const ALL: [WorkflowStatus; 6] = [
-        WorkflowStatus::Pending,
-        WorkflowStatus::Running,
-        WorkflowStatus::Successful,
-        WorkflowStatus::Failed,
-        WorkflowStatus::Canceled,
-        WorkflowStatus::Resumable,
-    ];
-    ALL.into_iter()
-        .find(|status| format!("{status:?}").eq_ignore_ascii_case(text))
-        .ok_or_else(|| {
-            format!(
-                "`{text}` is not a status: pending, running, successful, failed, canceled or resumable"
-            )
-        })
+    text.parse()
+        .map_err(|error: crate::ParseStatusError| error.to_string())
 }

@@ -236,8 +236,45 @@ pub(crate) async fn execute(
                 format!("{id}: event `{key}` sent"),
             );
         }
+        #[cfg(feature = "web")]
+        Command::Serve { addr, token } => serve(target, mode, addr, token).await?,
     }
     Ok(())
+}
+
+/// Serves the web view of `target` on `addr` until the process is interrupted.
+#[cfg(feature = "web")]
+async fn serve(
+    target: &Target<'_>,
+    mode: Mode,
+    addr: std::net::SocketAddr,
+    token: Option<String>,
+) -> Result<(), CliError> {
+    use crate::web::WebView;
+
+    let mut view = match (target, mode) {
+        (Target::Local(engine), Mode::Embedded) => WebView::new((*engine).clone()),
+        (Target::Local(engine), Mode::Standalone) => WebView::standalone((*engine).clone()),
+        (Target::Live(client), _) => WebView::admin(client.clone()),
+    };
+    if let Some(token) = &token {
+        view = view.token(token.clone());
+    }
+    // Refused before listening: an address beyond this machine without a token.
+    view.clone()
+        .for_address(addr)
+        .map_err(|error| CliError::Usage(error.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|error| CliError::Usage(format!("cannot listen on {addr}: {error}")))?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    match &token {
+        Some(token) => println!("serving the web view on http://{bound}/?token={token}"),
+        None => println!("serving the web view on http://{bound}/"),
+    }
+    view.serve(listener)
+        .await
+        .map_err(|error| CliError::Usage(error.to_string()))
 }
 
 /// A progress bar on a terminal, unless JSON is asked for.

@@ -5,6 +5,8 @@ pub mod crash;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod stores;
+#[cfg(feature = "web")]
+pub mod web;
 
 use std::{
     collections::HashMap,

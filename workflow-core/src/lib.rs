@@ -40,7 +40,7 @@ mod wait;
 #[doc(hidden)]
 pub mod __private;
 
-pub use actor::ActorCall;
+pub use actor::{ActorCall, ActorDetail, ActorInfo, ActorPage};
 pub use arg::IntoArg;
 pub use context::{context, try_context, TaskContext};
 pub use create::{create, Workflow};
@@ -56,7 +56,7 @@ pub use metadata::{
 };
 pub use object::{put, ObjectRef};
 pub use progress::Progress;
-pub use status::WorkflowStatus;
+pub use status::{ParseStatusError, WorkflowStatus};
 pub use task::{Task, TaskOptions};
 pub use task_error::TaskError;
 pub use value::TaskValue;

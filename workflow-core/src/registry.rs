@@ -39,6 +39,8 @@ pub struct TaskRegistration {
     pub(crate) stays_local: bool,
     /// The types of its arguments and output, for JSON.
     pub(crate) value_types: &'static [ValueType],
+    /// For an actor's method: the actor's durable name and its state's type, for JSON.
+    pub(crate) actor_state: Option<(&'static str, ValueType)>,
 }
 
 impl std::fmt::Debug for TaskRegistration {
@@ -67,6 +69,7 @@ impl TaskRegistration {
             timer_millis: None,
             stays_local: M::CONTINUES,
             value_types: &[],
+            actor_state: None,
         }
     }
 
@@ -76,6 +79,14 @@ impl TaskRegistration {
     pub const fn with_value_types(self, value_types: &'static [ValueType]) -> Self {
         TaskRegistration {
             value_types,
+            ..self
+        }
+    }
+
+    /// This registration, for a method of the actor named `name` whose state is `state`.
+    pub(crate) const fn with_actor_state(self, name: &'static str, state: ValueType) -> Self {
+        TaskRegistration {
+            actor_state: Some((name, state)),
             ..self
         }
     }

@@ -58,3 +58,37 @@ impl std::fmt::Display for WorkflowStatus {
         })
     }
 }
+
+/// A text that names no [`WorkflowStatus`].
+///
+/// # Examples
+///
+/// ```
+/// use workflow::WorkflowStatus;
+///
+/// assert_eq!("Failed".parse::<WorkflowStatus>(), Ok(WorkflowStatus::Failed));
+/// let refused = "done".parse::<WorkflowStatus>().unwrap_err();
+/// assert!(refused.to_string().contains("pending, running"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a status: pending, running, successful, failed, canceled or resumable")]
+pub struct ParseStatusError(String);
+
+impl std::str::FromStr for WorkflowStatus {
+    type Err = ParseStatusError;
+
+    /// Reads a status by its name, in any case.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        const ALL: [WorkflowStatus; 6] = [
+            WorkflowStatus::Pending,
+            WorkflowStatus::Running,
+            WorkflowStatus::Successful,
+            WorkflowStatus::Failed,
+            WorkflowStatus::Canceled,
+            WorkflowStatus::Resumable,
+        ];
+        ALL.into_iter()
+            .find(|status| status.to_string().eq_ignore_ascii_case(text))
+            .ok_or_else(|| ParseStatusError(text.chars().take(64).collect()))
+    }
+}

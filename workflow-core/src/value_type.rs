@@ -62,6 +62,16 @@ impl ValueType {
             .copied()
     }
 
+    /// The state type of the actors named `actor_type` (an actor's durable type name), among
+    /// the actors linked into this program.
+    pub(crate) fn of_actor(actor_type: &str) -> Option<ValueType> {
+        inventory::iter::<TaskRegistration>
+            .into_iter()
+            .filter_map(|task| task.actor_state)
+            .find(|(name, _)| *name == actor_type)
+            .map(|(_, state)| state)
+    }
+
     /// The value type with fingerprint `fingerprint`, or an error that names `type_name` and
     /// says how to make it known.
     pub(crate) fn require(fingerprint: u64, type_name: &str) -> Result<ValueType> {

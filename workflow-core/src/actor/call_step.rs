@@ -50,6 +50,7 @@ const REGISTERED: TaskRegistration = TaskRegistration {
     timer_millis: None,
     stays_local: true,
     value_types: &[],
+    actor_state: None,
 };
 
 inventory::submit! { REGISTERED }

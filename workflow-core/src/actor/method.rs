@@ -10,6 +10,7 @@ use crate::{
     registry::TaskRegistration,
     task::{Invocation, Outcome, OutcomeKind, Task, TaskOptions},
     value::{decode_value, encode_value},
+    value_type::ValueType,
     TaskValue,
 };
 
@@ -115,5 +116,18 @@ async fn run_call<M: ActorMethod>(
 /// The registration of method `M`, submitted by `#[virtual_actor]`.
 #[doc(hidden)]
 pub const fn method_registration<M: ActorMethod>() -> TaskRegistration {
-    TaskRegistration::of::<MethodTask<M>>().local()
+    TaskRegistration::of::<MethodTask<M>>()
+        .local()
+        .with_value_types(MethodTypes::<M>::LIST)
+        .with_actor_state(
+            <M::Actor as VirtualActor>::NAME,
+            ValueType::of::<M::Actor>(),
+        )
+}
+
+/// The value types of method `M`: its actor's state and its output, for JSON.
+struct MethodTypes<M>(PhantomData<M>);
+
+impl<M: ActorMethod> MethodTypes<M> {
+    const LIST: &'static [ValueType] = &[ValueType::of::<M::Actor>(), ValueType::of::<M::Output>()];
 }

@@ -3,6 +3,7 @@
 
 mod call_step;
 mod handle;
+mod info;
 mod method;
 pub(crate) mod records;
 mod space;
@@ -11,6 +12,7 @@ mod turn;
 pub use handle::ActorCall;
 #[doc(hidden)]
 pub use handle::{get_actor, get_or_create, ActorHandle};
+pub use info::{ActorDetail, ActorInfo, ActorPage};
 #[doc(hidden)]
 pub use method::{method_registration, ActorInvocation, ActorMethod, VirtualActor};
 pub(crate) use space::ActorSpace;

@@ -10,8 +10,8 @@ use tokio::{
 
 use super::{Reply, Request, SOCKET};
 use crate::{
-    Error, ListQuery, Progress, Result, StoreStats, Waits, WorkflowInfo, WorkflowMetadata,
-    WorkflowPage, WorkflowStatus, MAX_PAGE,
+    ActorDetail, ActorPage, Error, ListQuery, Progress, Result, StoreStats, Waits, WorkflowInfo,
+    WorkflowMetadata, WorkflowPage, WorkflowStatus, MAX_PAGE,
 };
 
 /// A connection to the engine of the running program that holds a store.
@@ -101,6 +101,40 @@ impl AdminClient {
             .await
     }
 
+    /// A workflow's progress now, as [`Engine::progress`](crate::Engine::progress) holds
+    /// it.
+    pub async fn progress_now(&self, id: &str) -> Result<Progress> {
+        self.call(Request::ProgressNow { id: id.to_string() }, |_| {})
+            .await
+    }
+
+    /// A page of actors, as [`Engine::actors_page`](crate::Engine::actors_page).
+    pub async fn actors_page(
+        &self,
+        type_name: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ActorPage> {
+        let request = Request::Actors {
+            type_name: type_name.map(str::to_string),
+            after: after.map(str::to_string),
+            limit,
+        };
+        self.call(request, |_| {}).await
+    }
+
+    /// One actor, as [`Engine::actor_detail`](crate::Engine::actor_detail).
+    pub async fn actor_detail(&self, id: &str) -> Result<ActorDetail> {
+        self.call(Request::Actor { id: id.to_string() }, |_| {})
+            .await
+    }
+
+    /// Deletes a finished workflow, as [`Engine::delete`](crate::Engine::delete).
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        self.call(Request::Delete { id: id.to_string() }, |_| {})
+            .await
+    }
+
     /// Calls `each` with a workflow's progress as it changes, until its run in the engine
     /// ends; its status then.
     pub async fn watch(&self, id: &str, each: impl FnMut(Progress)) -> Result<WorkflowStatus> {
@@ -142,7 +176,29 @@ impl AdminClient {
                         .map_err(|error| unreachable(format!("not an answer: {error}")))
                 }
                 Reply::Error(message) => return Err(unreachable(message)),
+                Reply::Missing { what, id } => {
+                    return Err(Error::NotFound {
+                        what: known_kind(&what),
+                        id,
+                    })
+                }
             }
         }
     }
+}
+
+/// The kind of a missing record the engine named, as [`Error::NotFound`] names it.
+fn known_kind(what: &str) -> &'static str {
+    const KINDS: [&str; 6] = [
+        "workflow",
+        "actor",
+        "task",
+        "checkpointed output of task",
+        "event wait",
+        "workflow or actor",
+    ];
+    KINDS
+        .into_iter()
+        .find(|kind| *kind == what)
+        .unwrap_or("record")
 }

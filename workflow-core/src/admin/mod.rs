@@ -3,7 +3,7 @@
 //! A store is held by one process at a time, so while a program runs, a second process
 //! cannot open its store. An engine on a store folder therefore serves a Unix socket in that
 //! folder, `admin.sock` (readable and writable by its owner only), and answers inspection
-//! requests on it: list, show, events, stats, progress and cancel. [`AdminClient`] is its
+//! requests on it: list, show, events, stats, progress, actors, cancel and delete. [`AdminClient`] is its
 //! other end; the `workflow` command line uses it when it finds a store held.
 //!
 //! The protocol is one JSON request per connection, answered by JSON lines: a progress
@@ -27,12 +27,37 @@ pub const SOCKET: &str = "admin.sock";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub(crate) enum Request {
-    ListPage { query: ListQuery },
-    Show { id: String },
-    Events { id: String },
+    ListPage {
+        query: ListQuery,
+    },
+    Show {
+        id: String,
+    },
+    Events {
+        id: String,
+    },
     Stats,
-    Progress { id: String },
-    Cancel { id: String },
+    Progress {
+        id: String,
+    },
+    /// The progress now, without following it.
+    ProgressNow {
+        id: String,
+    },
+    Actors {
+        type_name: Option<String>,
+        after: Option<String>,
+        limit: usize,
+    },
+    Actor {
+        id: String,
+    },
+    Cancel {
+        id: String,
+    },
+    Delete {
+        id: String,
+    },
 }
 
 /// One line of an answer.
@@ -45,4 +70,6 @@ pub(crate) enum Reply {
     Ok(serde_json::Value),
     /// The engine's error, as text.
     Error(String),
+    /// The engine knows no `what` named `id`.
+    Missing { what: String, id: String },
 }

@@ -101,6 +101,20 @@ async fn handle(
         Request::Show { id } => live.metadata(&id).await.map(json),
         Request::Events { id } => live.waits(&id).await.map(json),
         Request::Stats => live.stats().await.map(json),
+        Request::ProgressNow { id } => match live.progress(&id).await {
+            Ok(progress) => Ok(json(*progress.borrow())),
+            Err(error) => Err(error),
+        },
+        Request::Actors {
+            type_name,
+            after,
+            limit,
+        } => live
+            .actors_page(type_name.as_deref(), after.as_deref(), limit)
+            .await
+            .map(json),
+        Request::Actor { id } => live.actor_detail(&id).await.map(json),
+        Request::Delete { id } => live.delete(&id).await.map(json),
         Request::Cancel { id } => match live.cancel(&id).await {
             Ok(()) => live.status(&id).await.map(json),
             Err(error) => Err(error),
@@ -128,6 +142,10 @@ async fn handle(
     };
     match answer {
         Ok(value) => Reply::Ok(value),
+        Err(crate::Error::NotFound { what, id }) => Reply::Missing {
+            what: what.to_string(),
+            id,
+        },
         Err(error) => Reply::Error(error.to_string()),
     }
 }

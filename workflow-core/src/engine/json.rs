@@ -5,7 +5,7 @@
 use super::{inspect::EXTERNAL_EVENT_TASK, Engine};
 use crate::{
     id::{validate_task_id, validate_workflow_id},
-    records::{decode, workflow_prefix, EventRecord, InputRecord, StepRecord, STEPS},
+    records::{decode, workflow_prefix, EventRecord, InputRecord, StepOutcome, StepRecord, STEPS},
     value::decode_value,
     value_type::ValueType,
     Error, Result,
@@ -40,6 +40,59 @@ impl Engine {
         validate_workflow_id(id)?;
         let output = self.shared().output(id).await?;
         ValueType::require(output.fingerprint, &output.type_name)?.decode_json(&output.bytes)
+    }
+
+    /// The checkpointed output of task `task_id` of workflow `id` as JSON: the
+    /// [`task_output`](Engine::task_output) of a program that does not name its type.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::task_output`]; [`Error::Codec`] if no task linked into this program takes
+    /// or returns the output's type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use workflow::prelude::*;
+    /// # #[task] fn one() -> i64 { 1 }
+    /// # #[task] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> workflow::Result<()> {
+    /// let engine = Engine::temporary().await?;
+    /// engine.run("w", add::bind(one::bind(), 2)).await?;
+    /// assert_eq!(engine.task_output_json("w", "one").await?, serde_json::json!(1));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn task_output_json(&self, id: &str, task_id: &str) -> Result<serde_json::Value> {
+        validate_workflow_id(id)?;
+        validate_task_id(task_id)?;
+        let shared = self.shared();
+        let record = shared.record(id).await?;
+        let (step, step_record) = shared.find_step(id, task_id).await?;
+        let outcome = shared
+            .output_of_step(id, step, &step_record, record.step_count)
+            .await?
+            .map(|result| result.outcome);
+        match outcome {
+            Some(StepOutcome::Value { fingerprint, bytes }) => {
+                let type_name = shared
+                    .registry
+                    .get(&step_record.task)
+                    .map(|task| (task.output_type)())
+                    .unwrap_or_else(|| format!("output of `{}`", step_record.task));
+                ValueType::require(fingerprint, &type_name)?.decode_json(&bytes)
+            }
+            Some(StepOutcome::Caught(error)) => Err(Error::TaskFailed {
+                workflow_id: id.to_string(),
+                task_id: task_id.to_string(),
+                error,
+            }),
+            _ => Err(Error::NotFound {
+                what: "checkpointed output of task",
+                id: task_id.to_string(),
+            }),
+        }
     }
 
     /// Continues workflow `id` as [`Engine::resume`] does, and returns its output as JSON.

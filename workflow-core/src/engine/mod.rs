@@ -1,6 +1,7 @@
 //! `Engine`: runs workflows durably on a store.
 
 mod actor_inbox;
+mod actor_list;
 mod actors;
 mod builder;
 mod events;
