@@ -13,7 +13,7 @@ use workflow::prelude::*;
 /// One piece of a slow fan-out.
 #[task]
 async fn measure(part: u64) -> u64 {
-    tokio::time::sleep(Duration::from_millis(20 + part % 7 * 30)).await;
+    tokio::time::sleep(Duration::from_millis(400 + part % 13 * 450)).await;
     part * part
 }
 
@@ -82,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = std::fs::remove_dir_all(&path);
     let engine = Engine::open(&path).await?;
 
-    engine.run("fib-12", fib::bind(12)).await?;
+    engine.run("fib-6", fib::bind(6)).await?;
     let _ = engine
         .run("nightly-post", post::bind(load::bind(1200)))
         .await;
@@ -95,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
         )
         .await?;
-    let parts: Vec<Dag<u64>> = (0..400).map(measure::bind).collect();
+    let parts: Vec<Dag<u64>> = (0..3000).map(measure::bind).collect();
     engine.spawn("report-2026-11", total::bind(parts)).await?;
     let account = Account::get_or_create(&engine, "account-42").await?;
     account.deposit(100).run().await?;

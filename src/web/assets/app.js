@@ -175,6 +175,7 @@ async function workflowPage(id) {
     g.dataset.state = node.state;
     const counts = g.querySelector(".counts");
     if (counts && node.counts) counts.textContent = STATES.filter((s) => node.counts[s]).map((s) => number(node.counts[s]) + " " + s).join(" · ");
+    else if (counts) counts.textContent = node.state;
   };
   const drawGraph = async () => {
     const drawing = await api(path + "/graph");
