@@ -20,6 +20,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use text::escape;
 pub(crate) use view::NodeView;
 
 use crate::WorkflowMetadata;

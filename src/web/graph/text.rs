@@ -6,8 +6,8 @@ use std::fmt::Write;
 use crate::web::state::TaskState;
 
 /// `text` made safe inside XML text and attribute values: `&`, `<`, `>`, `"` and `'` become
-/// entities, and control characters XML cannot hold become U+FFFD.
-pub(super) fn escape(text: &str) -> String {
+/// entities, and control characters XML cannot hold become U+FFFD. HTML pages use it too.
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
