@@ -6,14 +6,15 @@
 //! workflows, 5 rounds). Needs Chromium and ChromeDriver (`scripts/browser-deps`).
 //!
 //! - the list page (newest 50, with the counts by status) of a store of WORKFLOWS
-//!   workflows, against the same page of a store of 10;
+//!   workflows, against the same page of a store of 10: loads 2.1 s apart, so that each
+//!   counts the store again (the view reuses a count for 2 s), and back to back;
 //! - the graph page of a 10,000-task fan-out, of 100 parallel chains of 100 tasks, and of a
 //!   one-task workflow as the baseline.
 
 #[path = "../tests/support/browser.rs"]
 mod browser;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use browser::Browser;
 use tokio::task::JoinSet;
@@ -62,10 +63,11 @@ async fn serve(engine: &Engine) -> String {
     format!("http://{addr}")
 }
 
-/// The median time from request to drawn page of `url`, over `rounds` loads.
-async fn drawn(browser: &Browser, url: &str, rounds: usize) -> (f64, Vec<f64>) {
+/// The median time from request to drawn page of `url`, over `rounds` loads, `pause` apart.
+async fn drawn(browser: &Browser, url: &str, rounds: usize, pause: Duration) -> (f64, Vec<f64>) {
     let mut times = Vec::new();
     for _ in 0..rounds {
+        tokio::time::sleep(pause).await;
         browser.client.goto(url).await.expect("the page loads");
         times.push(browser.drawn_ms().await);
     }
@@ -129,39 +131,43 @@ async fn main() {
     let small_url = serve(&small).await;
     let browser = Browser::start().await;
     println!("{rounds} loads each, request to drawn page, in headless Chromium:");
+    let apart = Duration::from_millis(2_100);
+    let now = Duration::ZERO;
+    let list = |url: &str| format!("{url}/");
     show(
         "list page, store of 10 workflows (baseline)",
-        drawn(&browser, &format!("{small_url}/"), rounds).await,
+        drawn(&browser, &list(&small_url), rounds, apart).await,
     );
     show(
-        &format!("list page, store of {workflows} workflows"),
-        drawn(&browser, &format!("{big_url}/"), rounds).await,
+        &format!("list page, {workflows} workflows"),
+        drawn(&browser, &list(&big_url), rounds, apart).await,
+    );
+    show(
+        &format!("list page, {workflows} workflows, count reused"),
+        drawn(&browser, &list(&big_url), rounds, now).await,
     );
     show(
         &format!("list page filtered (failed), {workflows} workflows"),
-        drawn(&browser, &format!("{big_url}/?status=failed"), rounds).await,
+        drawn(
+            &browser,
+            &format!("{big_url}/?status=failed"),
+            rounds,
+            apart,
+        )
+        .await,
     );
+    let graph = |id: &str| format!("{big_url}/workflows/{id}");
     show(
         "graph page, 1 task (baseline)",
-        drawn(&browser, &format!("{big_url}/workflows/single"), rounds).await,
+        drawn(&browser, &graph("single"), rounds, now).await,
     );
     show(
         "graph page, fan-out of 10,000 tasks",
-        drawn(
-            &browser,
-            &format!("{big_url}/workflows/fan-out-10000"),
-            rounds,
-        )
-        .await,
+        drawn(&browser, &graph("fan-out-10000"), rounds, now).await,
     );
     show(
         "graph page, 100 chains of 100 tasks",
-        drawn(
-            &browser,
-            &format!("{big_url}/workflows/chains-100x100"),
-            rounds,
-        )
-        .await,
+        drawn(&browser, &graph("chains-100x100"), rounds, now).await,
     );
     browser.close().await;
     engine.close().await.expect("close");

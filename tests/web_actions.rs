@@ -208,7 +208,7 @@ async fn a_token_is_asked_of_every_request() {
     assert_eq!(link.status, StatusCode::SEE_OTHER);
     assert_eq!(link.headers["location"], "/");
     let cookie = link.headers["set-cookie"].to_str().unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     let with_cookie = [("cookie", "workflow_token=s3cret-token")];
     assert_eq!(
         send(&router, Method::GET, "/api/stats", &with_cookie, None)
@@ -223,13 +223,10 @@ async fn a_token_is_asked_of_every_request() {
 }
 
 #[tokio::test]
-async fn the_host_is_checked_on_loopback_and_other_addresses_need_a_token() {
+async fn names_other_than_localhost_and_ip_addresses_are_refused_without_a_token() {
     let engine = Engine::temporary().await.unwrap();
-    let addr = "127.0.0.1:8080".parse().unwrap();
-    let router = WebView::new(engine.clone())
-        .for_address(addr)
-        .unwrap()
-        .router();
+    let router = workflow::web::router(engine.clone());
+    // A page of another site whose name now points at this machine (DNS rebinding).
     let rebound = send(
         &router,
         Method::GET,
@@ -240,19 +237,143 @@ async fn the_host_is_checked_on_loopback_and_other_addresses_need_a_token() {
     .await;
     assert_eq!(rebound.status, StatusCode::MISDIRECTED_REQUEST);
     assert_eq!(rebound.json()["kind"], "wrong_host");
-    for host in ["localhost:8080", "127.0.0.1:8080"] {
+    let page = send(&router, Method::GET, "/", &[("host", "evil.example")], None).await;
+    assert_eq!(page.status, StatusCode::MISDIRECTED_REQUEST);
+    for host in [
+        "localhost:8080",
+        "127.0.0.1:8080",
+        "127.0.0.2",
+        "[::1]:9000",
+        "10.1.2.3:80",
+    ] {
         let answer = send(&router, Method::GET, "/api/stats", &[("host", host)], None).await;
         assert_eq!(answer.status, StatusCode::OK, "{host}");
     }
+    // Names given to the view are its only ones.
+    let named = WebView::new(engine.clone())
+        .allowed_hosts(["ops.internal:8080"])
+        .router();
+    let answer = send(
+        &named,
+        Method::GET,
+        "/api/stats",
+        &[("host", "ops.internal:8080")],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let answer = send(
+        &named,
+        Method::GET,
+        "/api/stats",
+        &[("host", "localhost:8080")],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::MISDIRECTED_REQUEST);
+    // With a token, any name: the token guards the view.
+    let tokened = WebView::new(engine.clone()).token("t0ken").router();
+    let headers = [
+        ("host", "workflows.example.com"),
+        ("authorization", "Bearer t0ken"),
+    ];
+    let answer = send(&tokened, Method::GET, "/api/stats", &headers, None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+
     let anywhere = "0.0.0.0:8080".parse().unwrap();
     assert!(matches!(
         WebView::new(engine.clone()).for_address(anywhere),
         Err(workflow::web::WebError::TokenRequired { .. })
     ));
-    assert!(WebView::new(engine)
+    assert!(WebView::new(engine.clone())
         .token("t")
         .for_address(anywhere)
         .is_ok());
+    assert!(matches!(
+        WebView::new(engine.clone())
+            .token("with space")
+            .for_address(anywhere),
+        Err(workflow::web::WebError::InvalidToken)
+    ));
+    let loopback = "127.0.0.1:8080".parse().unwrap();
+    assert!(WebView::new(engine).for_address(loopback).is_ok());
+}
+
+#[tokio::test]
+async fn a_cookie_alone_does_not_change_anything() {
+    let engine = Engine::temporary().await.unwrap();
+    engine.spawn("long", slow::bind(1)).await.unwrap();
+    let router = WebView::new(engine.clone()).token("s3cret").router();
+    // What a form on another site sends: the cookie, without the page's header.
+    let cookie = [("cookie", "workflow_token=s3cret")];
+    let refused = send(
+        &router,
+        Method::POST,
+        "/api/workflows/long/cancel",
+        &cookie,
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        engine.status("long").await.unwrap(),
+        WorkflowStatus::Running
+    );
+    let page = [
+        ("cookie", "workflow_token=s3cret"),
+        ("x-workflow-request", "1"),
+    ];
+    let canceled = send(
+        &router,
+        Method::POST,
+        "/api/workflows/long/cancel",
+        &page,
+        None,
+    )
+    .await;
+    assert_eq!(canceled.status, StatusCode::OK);
+    assert_eq!(
+        engine.status("long").await.unwrap(),
+        WorkflowStatus::Canceled
+    );
+}
+
+#[tokio::test]
+async fn the_view_nests_under_a_path_of_a_program() {
+    let engine = Engine::temporary().await.unwrap();
+    engine.run("w", one::bind()).await.unwrap();
+    let app = axum::Router::new().nest("/ops", workflow::web::router(engine));
+    let root = get(&app, "/ops").await;
+    assert!(
+        root.body.contains(r#"<base href="/ops/">"#),
+        "{}",
+        root.body
+    );
+    let page = get(&app, "/ops/workflows/w").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(r#"<base href="/ops/">"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"src="assets/app.js""#));
+    let policy = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    assert_eq!(get(&app, "/ops/api/stats").await.json()["workflows"], 1);
+    assert_eq!(get(&app, "/ops/assets/app.js").await.status, StatusCode::OK);
+    let missing = get(&app, "/ops/workflows/nobody").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains(r#"<base href="/ops/">"#));
+    let no_route = get(&app, "/ops/api/nothing").await;
+    assert_eq!(no_route.status, StatusCode::NOT_FOUND);
+    assert_eq!(no_route.json()["kind"], "not_found");
+    // A link with the token leads back to the page it named, under the prefix.
+    let engine = Engine::temporary().await.unwrap();
+    let app = axum::Router::new().nest("/ops", WebView::new(engine).token("tk").router());
+    let link = get(&app, "/ops/actors?token=tk").await;
+    assert_eq!(link.status, StatusCode::SEE_OTHER);
+    assert_eq!(link.headers["location"], "/ops/actors");
 }
 
 #[tokio::test]

@@ -412,3 +412,43 @@ async fn pages_are_html_and_unknown_ids_are_404_pages() {
         .unwrap()
         .starts_with("text/css"));
 }
+
+/// A workflow run by another worker of a PostgreSQL fleet changes no progress in the
+/// view's engine: its page still follows it to its end.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_updates_follow_a_run_in_another_worker() {
+    let schema = support::postgres::Schema::new("web_live");
+    let runner = schema.builder().build().await.unwrap();
+    let viewer = schema
+        .builder()
+        .takes_fleet_work(false)
+        .build()
+        .await
+        .unwrap();
+    let parts: Vec<Dag<i64>> = (0..4).map(slow::bind).collect();
+    runner.spawn("elsewhere", sum::bind(parts)).await.unwrap();
+    let router = workflow::web::WebView::standalone(viewer.clone()).router();
+    let request = Request::get("/api/workflows/elsewhere/live")
+        .header("host", "localhost")
+        .body(Body::empty())
+        .unwrap();
+    let body = router.oneshot(request).await.unwrap().into_body();
+    let text = tokio::time::timeout(Duration::from_secs(30), axum::body::to_bytes(body, 1 << 20))
+        .await
+        .expect("the stream ends with the run")
+        .unwrap();
+    let updates: Vec<serde_json::Value> = String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect();
+    assert_eq!(updates[0]["running"], true, "{updates:?}");
+    let last = updates.last().unwrap();
+    assert_eq!(
+        (last["status"].as_str(), last["running"].as_bool()),
+        (Some("successful"), Some(false))
+    );
+    viewer.close().await.unwrap();
+    runner.close().await.unwrap();
+}

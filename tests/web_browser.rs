@@ -66,6 +66,18 @@ async fn serve(engine: &Engine) -> String {
     format!("http://{addr}")
 }
 
+/// Serves the view of `engine` nested under `/ops` in a program's own router; the view's
+/// address.
+async fn serve_nested(engine: &Engine) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("the address");
+    let app = axum::Router::new().nest("/ops", workflow::web::router(engine.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("the app serves") });
+    format!("http://{addr}/ops")
+}
+
 async fn open(browser: &Browser, url: &str, ready: &str) {
     browser.client.goto(url).await.expect("the page loads");
     browser
@@ -87,9 +99,10 @@ async fn the_list_shows_the_workflows_a_test_created() {
             .unwrap();
     }
     let _ = engine.run("nightly-post", post::bind(one::bind())).await;
-    let url = serve(&engine).await;
+    // Mounted in a program's own router, under a path.
+    let url = serve_nested(&engine).await;
     let browser = Browser::start().await;
-    open(&browser, &format!("{url}/"), "list").await;
+    open(&browser, &url, "list").await;
     let rows = browser
         .eval("[...document.querySelectorAll('#rows tr')].map(r => r.dataset.id)")
         .await;
@@ -137,6 +150,13 @@ async fn the_list_shows_the_workflows_a_test_created() {
         .wait_until("[...document.querySelectorAll('#rows tr')].map(r => r.dataset.id).join() === 'nightly-post'", browser::WAIT)
         .await;
     browser.screenshot("list").await;
+    // The links stay under the path the view is mounted at.
+    browser.wait_for("#rows a").await.click().await.unwrap();
+    browser
+        .wait_until("document.body.dataset.ready === 'workflow'", browser::WAIT)
+        .await;
+    let at = browser.client.current_url().await.unwrap();
+    assert_eq!(at.path(), "/ops/workflows/nightly-post");
     browser.close().await;
 }
 

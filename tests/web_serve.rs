@@ -145,6 +145,42 @@ async fn the_tool_serves_a_held_store_through_its_program() -> workflow::Result<
     engine.close().await
 }
 
+/// Ctrl-C stops the tool even while a page follows a running workflow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_stops_serving_while_a_page_follows_a_run() -> workflow::Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).await?;
+    engine.spawn("long", slow::bind(1)).await?;
+    let mut served = serve(dir.path());
+    let mut live = TcpStream::connect(&served.addr).expect("the view listens");
+    let head = format!(
+        "GET /api/workflows/long/live HTTP/1.1\r\nHost: {}\r\n\r\n",
+        served.addr
+    );
+    live.write_all(head.as_bytes()).unwrap();
+    live.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut first = [0u8; 512];
+    let read = live.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..read]).contains("200 OK"));
+
+    let pid = served.child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let mut waited = 0;
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(waited < 100, "the tool still serves 10 s after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(100));
+        waited += 1;
+    };
+    assert!(status.success(), "{status}");
+    assert_eq!(engine.status("long").await?, WorkflowStatus::Running);
+    engine.close().await
+}
+
 /// On a PostgreSQL store, the tool serves the view as a worker of its fleet that takes up
 /// none of its work.
 #[cfg(feature = "postgres")]

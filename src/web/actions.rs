@@ -6,11 +6,10 @@ use std::{sync::Arc, time::Duration};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    Json,
 };
 use serde_json::{json, Value};
 
-use super::{error::ApiError, ids::checked_id, view::View};
+use super::{error::ApiError, ids::checked_id, json::Json, view::View};
 use crate::Engine;
 
 /// How long `resume` waits for the run's end before it answers that the run goes on.

@@ -2,21 +2,20 @@
 
 use std::sync::Arc;
 
-use axum::{
-    extract::{Path, Query, State},
-    Json,
-};
+use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use super::{error::ApiError, graph, ids::checked_id, shapes, view::View};
+use super::{error::ApiError, graph, ids::checked_id, json::Json, shapes, view::View};
 use crate::{ListQuery, Progress, WorkflowStatus};
 
 /// The rows of a list page when none is asked for.
 const DEFAULT_LIMIT: usize = 50;
 /// The most rows of one list page.
 const MAX_LIMIT: usize = 500;
+/// The rows whose progress is read at the same time.
+const PROGRESS_READS: usize = 16;
 
 type Answer = Result<Json<Value>, ApiError>;
 
@@ -64,15 +63,22 @@ pub(crate) async fn workflows(
     };
     query.after = params.after.filter(|after| !after.is_empty());
     let page = view.source.list_page(&query).await?;
-    // Each row's progress, read side by side.
+    // Each row's progress, a few read side by side.
     let mut reads = JoinSet::new();
+    let mut progress: Vec<Option<Progress>> = vec![None; page.workflows.len()];
     for (row, workflow) in page.workflows.iter().enumerate() {
+        if reads.len() >= PROGRESS_READS {
+            if let Some(Ok((row, read))) = reads.join_next().await {
+                progress[row] = read;
+            }
+        }
         let (source, id) = (view.source.clone(), workflow.id.clone());
         reads.spawn(async move { (row, source.progress_now(&id).await.ok()) });
     }
-    let mut progress: Vec<Option<Progress>> = vec![None; page.workflows.len()];
-    while let Some(Ok((row, read))) = reads.join_next().await {
-        progress[row] = read;
+    while let Some(joined) = reads.join_next().await {
+        if let Ok((row, read)) = joined {
+            progress[row] = read;
+        }
     }
     let rows: Vec<Value> = page
         .workflows

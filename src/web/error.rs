@@ -4,10 +4,10 @@
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
-    Json,
 };
 use serde_json::json;
 
+use super::json::Json;
 use crate::Error;
 
 /// Why the web view cannot be served.
@@ -37,6 +37,12 @@ pub enum WebError {
         /// The address asked for.
         addr: std::net::SocketAddr,
     },
+    /// The token has characters a link cannot carry as they are.
+    #[error(
+        "a token is 1 to 256 of the characters A-Z a-z 0-9 - . _ ~ (for example the output of \
+         `openssl rand -hex 24`)"
+    )]
+    InvalidToken,
     /// Listening or serving failed.
     #[error("serving the web view failed: {0}")]
     Io(#[from] std::io::Error),

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Request, State},
-    http::{header, HeaderMap, Method, StatusCode},
+    extract::{OriginalUri, Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
@@ -26,18 +26,20 @@ pub(crate) async fn guard(State(view): State<Arc<View>>, request: Request, next:
         .and_then(|host| host.to_str().ok())
         .unwrap_or("");
     let api = request.uri().path().starts_with("/api/");
-    if let Some(hosts) = &view.hosts {
-        if !hosts
-            .iter()
-            .any(|allowed| allowed.eq_ignore_ascii_case(host))
-        {
-            return refuse(
-                api,
-                StatusCode::MISDIRECTED_REQUEST,
-                "wrong_host",
-                format!("this view answers to {}, not to `{host}`", hosts.join(", ")),
-            );
-        }
+    if !host_allowed(&view, host) {
+        let expected = match &view.hosts {
+            Some(hosts) => hosts.join(", "),
+            None => "`localhost` or an IP address".to_string(),
+        };
+        return refuse(
+            api,
+            StatusCode::MISDIRECTED_REQUEST,
+            "wrong_host",
+            format!(
+                "this view answers to {expected}, not to `{host}` (name others with \
+                 WebView::allowed_hosts, or serve it with a token)"
+            ),
+        );
     }
     let bearer = view
         .token
@@ -48,9 +50,14 @@ pub(crate) async fn guard(State(view): State<Arc<View>>, request: Request, next:
             return match query_token(request.uri().query()) {
                 Some(given) if request.method() == Method::GET && same(&given, token) => {
                     // A link with the token: keep it in a cookie, and drop it from the URL.
-                    let mut to = Redirect::to(request.uri().path()).into_response();
-                    let cookie =
-                        format!("{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+                    // `Lax`, so that a link followed from a mail or a chat works; changes
+                    // also need the page's own header, which another site cannot send.
+                    let path = request
+                        .extensions()
+                        .get::<OriginalUri>()
+                        .map_or_else(|| request.uri().path(), |original| original.path());
+                    let mut to = Redirect::to(path).into_response();
+                    let cookie = format!("{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/");
                     if let Ok(cookie) = cookie.parse() {
                         to.headers_mut().insert(header::SET_COOKIE, cookie);
                     }
@@ -93,7 +100,54 @@ pub(crate) async fn guard(State(view): State<Arc<View>>, request: Request, next:
             );
         }
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    protect(response.headers_mut());
+    response
+}
+
+/// Headers that keep the view out of other sites' frames, and content from being read as
+/// anything but its declared type.
+fn protect(headers: &mut HeaderMap) {
+    const POLICY: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; \
+                          base-uri 'self'; form-action 'self'";
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+}
+
+/// Whether the view answers to `host`: a name it was given, or else, without a token, only
+/// `localhost` and IP addresses. A page of another site that rebinds its own name to this
+/// machine sends that name, and is refused.
+fn host_allowed(view: &View, host: &str) -> bool {
+    match &view.hosts {
+        Some(hosts) => hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(host)),
+        None if view.token.is_some() => true,
+        None => {
+            let name = match host.strip_prefix('[') {
+                Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+                None => host.rsplit_once(':').map_or(host, |(name, port)| {
+                    if port.bytes().all(|b| b.is_ascii_digit()) {
+                        name
+                    } else {
+                        host
+                    }
+                }),
+            };
+            name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
+        }
+    }
 }
 
 fn refuse(api: bool, status: StatusCode, kind: &'static str, message: String) -> Response {
@@ -123,12 +177,25 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .find_map(|pair| pair.trim().strip_prefix(TOKEN_COOKIE)?.strip_prefix('='))
 }
 
-/// The `token` parameter of a query string.
+/// The `token` parameter of a query string, percent-decoded.
 fn query_token(query: Option<&str>) -> Option<String> {
-    query?
+    let raw = query?
         .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        .map(str::to_string)
+        .find_map(|pair| pair.strip_prefix("token="))?;
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut rest = raw.bytes();
+    while let Some(byte) = rest.next() {
+        match byte {
+            b'%' => {
+                let hex = [rest.next()?, rest.next()?];
+                let hex = std::str::from_utf8(&hex).ok()?;
+                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            }
+            b'+' => bytes.push(b' '),
+            byte => bytes.push(byte),
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// Compares a given token with the expected one in time that does not depend on where
@@ -162,5 +229,10 @@ mod tests {
         assert_eq!(cookie(&headers), Some("abc"));
         assert_eq!(query_token(Some("a=1&token=xyz")), Some("xyz".to_string()));
         assert_eq!(query_token(Some("a=1")), None);
+        assert_eq!(
+            query_token(Some("token=a%2Bb%3D")),
+            Some("a+b=".to_string())
+        );
+        assert_eq!(query_token(Some("token=%zz")), None);
     }
 }

@@ -10,10 +10,13 @@ const MAX_ID_LEN: usize = 200;
 pub(crate) fn checked_id(id: &str) -> Result<&str, ApiError> {
     let allowed =
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'@');
-    if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(allowed) {
+    // `.` and `..` would be read as path steps by browsers.
+    let dots = id.bytes().all(|b| b == b'.');
+    if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(allowed) || dots {
         let shown: String = id.chars().take(64).collect();
         return Err(ApiError::bad_request(format!(
-            "`{}` is not an id: ids have 1 to 200 of the characters A-Z a-z 0-9 - _ . : @",
+            "`{}` is not an id here: ids have 1 to 200 of the characters A-Z a-z 0-9 - _ . : @, \
+             not only dots",
             shown.escape_debug()
         )));
     }
@@ -32,5 +35,7 @@ mod tests {
         assert!(checked_id("a/b").is_err());
         assert!(checked_id("<script>").is_err());
         assert!(checked_id(&"x".repeat(201)).is_err());
+        assert!(checked_id("..").is_err());
+        assert!(checked_id("v1.2").is_ok());
     }
 }

@@ -18,13 +18,18 @@ use axum::{
 };
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
-use tokio_stream::{wrappers::BroadcastStream, Stream, StreamExt};
+use tokio_stream::{
+    wrappers::{BroadcastStream, WatchStream},
+    Stream, StreamExt,
+};
 
 use super::{error::ApiError, graph, ids::checked_id, source::Source, view::View};
 use crate::{Progress, Result, WorkflowStatus};
 
 /// How long a feed waits after a change for the changes that follow it.
 const GATHER: Duration = Duration::from_millis(150);
+/// How often a feed reads a workflow that runs in another process.
+const ELSEWHERE: Duration = Duration::from_secs(1);
 /// How often an idle feed looks whether anyone still watches.
 const IDLE_CHECK: Duration = Duration::from_secs(10);
 /// Updates a slow viewer may fall behind by before it is told to read everything again.
@@ -104,44 +109,57 @@ fn update(
 }
 
 /// Follows workflow `id` while it runs and someone watches, sending what changed.
+///
+/// It waits on the engine's progress while the workflow runs in the engine behind the view.
+/// A workflow that runs in another process (another worker of a PostgreSQL fleet) changes
+/// no progress here: the feed then reads it once every [`ELSEWHERE`], for all its viewers.
 async fn feed(source: Source, id: String, sender: broadcast::Sender<Arc<Value>>, feeds: Feeds) {
-    if let Ok(mut progress) = source.progress(&id).await {
-        let mut last = read(&source, &id)
-            .await
-            .map(|(_, by_id)| by_id)
-            .unwrap_or_default();
-        loop {
-            let ended = tokio::select! {
-                changed = progress.changed() => changed.is_err(),
-                _ = tokio::time::sleep(IDLE_CHECK) => {
-                    if sender.receiver_count() == 0 { break; }
-                    continue;
+    let mut progress = source.progress(&id).await.ok();
+    // Empty, so that the first update holds every node: a viewer's own first read may be
+    // older than this feed's.
+    let mut last = HashMap::new();
+    loop {
+        match progress.as_mut() {
+            Some(watch) => {
+                let ended = tokio::select! {
+                    changed = watch.changed() => changed.is_err(),
+                    _ = tokio::time::sleep(IDLE_CHECK) => {
+                        if sender.receiver_count() == 0 {
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                if ended {
+                    progress = None;
+                } else {
+                    tokio::time::sleep(GATHER).await;
+                    watch.borrow_and_update();
                 }
-            };
-            if !ended {
-                tokio::time::sleep(GATHER).await;
-                progress.borrow_and_update();
             }
-            if sender.receiver_count() == 0 {
-                break;
-            }
-            let Ok((mut now, by_id)) = read(&source, &id).await else {
-                break;
-            };
-            let reshaped = by_id.len() != last.len() || by_id.keys().any(|k| !last.contains_key(k));
-            let changed: Vec<&Value> = by_id
-                .iter()
-                .filter(|(node, state)| last.get(*node) != Some(*state))
-                .map(|(_, state)| state)
-                .collect();
+            None => tokio::time::sleep(ELSEWHERE).await,
+        }
+        if sender.receiver_count() == 0 {
+            break;
+        }
+        let Ok((mut now, by_id)) = read(&source, &id).await else {
+            break;
+        };
+        let reshaped = by_id.keys().any(|node| !last.contains_key(node)) && !last.is_empty();
+        let changed: Vec<&Value> = by_id
+            .iter()
+            .filter(|(node, state)| last.get(*node) != Some(*state))
+            .map(|(_, state)| state)
+            .collect();
+        let running = now["running"].as_bool().unwrap_or(false);
+        if !changed.is_empty() || reshaped || !running {
             now["nodes"] = json!(changed);
             now["reshaped"] = json!(reshaped);
-            let running = now["running"].as_bool().unwrap_or(false);
             let _ = sender.send(Arc::new(now));
-            last = by_id;
-            if ended || !running {
-                break;
-            }
+        }
+        last = by_id;
+        if !running {
+            break;
         }
     }
     let mut all = feeds.lock().unwrap_or_else(|p| p.into_inner());
@@ -168,11 +186,16 @@ pub(crate) async fn events(
             // Fell behind: read everything again.
             Err(_) => json!({ "nodes": [], "reshaped": true, "running": true }),
         });
-    let stream = first.chain(later).map(|update| {
-        Ok(Event::default()
-            .event("update")
-            .json_data(&update)
-            .unwrap_or_default())
-    });
+    // The server stops: the stream ends, so that stopping does not wait for the run's end.
+    let stopping = WatchStream::new(view.stopping())
+        .filter(|stopping| *stopping)
+        .map(|_| None);
+    let stream = first
+        .chain(later)
+        .map(Some)
+        .merge(stopping)
+        .take_while(Option::is_some)
+        .filter_map(|update| update)
+        .map(|update| Ok(Event::default().event("update").data(update.to_string())));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

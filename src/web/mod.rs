@@ -26,8 +26,11 @@
 //! - Requests that change anything are `POST`, and must come from the view's own page (a
 //!   header a page of another site cannot send, a same-origin `Origin`) or carry the
 //!   bearer token: another site cannot cancel a workflow.
-//! - Served on a loopback address, the view answers only to `Host` names of that address,
-//!   against DNS rebinding.
+//! - Without a token, the view answers only to the `Host` names `localhost` and IP
+//!   addresses (or the names given to [`WebView::allowed_hosts`]): a page of another site
+//!   that rebinds its own name to this machine is refused.
+//! - Pages, styles and script come from the view itself (`Content-Security-Policy:
+//!   default-src 'self'`), and no other site may frame them.
 //! - Ids in URLs follow the engine's id rules; an unknown id is a 404.
 //!
 //! # Examples
@@ -52,6 +55,7 @@ mod error;
 mod graph;
 mod guard;
 mod ids;
+mod json;
 mod live;
 mod pages;
 mod shapes;
@@ -162,10 +166,15 @@ impl WebView {
         self
     }
 
-    /// The routes of the view.
+    /// The routes of the view. It may be nested under a path of a program's own router.
     pub fn router(self) -> Router {
+        self.parts().0
+    }
+
+    /// The routes, and the state they share.
+    fn parts(self) -> (Router, Arc<View>) {
         let view = Arc::new(View::new(self.source, self.token, self.hosts));
-        Router::new()
+        let router = Router::new()
             .route("/", get(pages::list))
             .route("/workflows/{id}", get(pages::workflow))
             .route("/actors", get(pages::actors))
@@ -192,51 +201,46 @@ impl WebView {
             .route("/api/actors/{id}", get(api::actor))
             .fallback(pages::not_found)
             .layer(middleware::from_fn_with_state(view.clone(), guard::guard))
-            .with_state(view)
+            .with_state(view.clone());
+        (router, view)
     }
 
-    /// Serves the view on `listener` until the process is interrupted (Ctrl-C).
+    /// Serves the view on `listener` until the process is interrupted (Ctrl-C), which also
+    /// ends the pages' live updates.
     ///
-    /// On a loopback address it answers only to that address's `Host` names; on any other
-    /// it needs a [`token`](WebView::token).
+    /// On a loopback address no token is needed; on any other it is.
     ///
     /// # Errors
     ///
-    /// [`WebError::TokenRequired`] for an address beyond loopback without a token;
-    /// [`WebError::Io`] if serving fails.
+    /// [`WebError::TokenRequired`] for an address beyond loopback without a token,
+    /// [`WebError::InvalidToken`] for a token that cannot go in a link, [`WebError::Io`] if
+    /// serving fails.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> Result<()> {
         let addr = listener.local_addr()?;
-        let view = self.for_address(addr)?;
-        axum::serve(listener, view.router())
-            .with_graceful_shutdown(async {
+        let (router, view) = self.for_address(addr)?.parts();
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
                 let _ = tokio::signal::ctrl_c().await;
+                view.stop();
             })
             .await?;
         Ok(())
     }
 
-    /// This view, checked for serving on `addr`, with the `Host` names of a loopback one.
+    /// This view, checked for serving on `addr`: an address beyond loopback needs a token.
     #[doc(hidden)]
-    pub fn for_address(mut self, addr: SocketAddr) -> Result<WebView> {
-        let ip = addr.ip();
-        if !ip.is_loopback() && self.token.is_none() {
-            return Err(WebError::TokenRequired { addr });
+    pub fn for_address(self, addr: SocketAddr) -> Result<WebView> {
+        match &self.token {
+            None if !addr.ip().is_loopback() => Err(WebError::TokenRequired { addr }),
+            Some(token)
+                if token.len() > 256
+                    || !token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)) =>
+            {
+                Err(WebError::InvalidToken)
+            }
+            _ => Ok(self),
         }
-        if self.hosts.is_none() {
-            let port = addr.port();
-            self.hosts = if ip.is_loopback() {
-                Some(vec![
-                    format!("localhost:{port}"),
-                    format!("127.0.0.1:{port}"),
-                    format!("[::1]:{port}"),
-                ])
-            } else if ip.is_unspecified() {
-                // Any name reaches it; the token guards it.
-                None
-            } else {
-                Some(vec![addr.to_string()])
-            };
-        }
-        Ok(self)
     }
 }

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, State},
-    http::{header, StatusCode},
+    extract::{OriginalUri, Path, State},
+    http::{header, StatusCode, Uri},
     response::{Html, IntoResponse, Response},
 };
 
@@ -17,41 +17,92 @@ const SHELL: &str = include_str!("assets/page.html");
 const SCRIPT: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/style.css");
 
+/// Where the view is mounted, for the page's links: `/`, or the path a program nested it
+/// under, with a `/` at the end.
+#[derive(Clone, Debug)]
+pub(crate) struct Base(String);
+
+impl Base {
+    /// The base of a request for `uri` within the view, which came in as `original`.
+    pub(crate) fn of(original: &Uri, uri: &Uri) -> Base {
+        let (outer, inner) = (original.path(), uri.path());
+        // Nested under `/ops`, the view's root `/` is asked for as `/ops`.
+        let prefix = match inner {
+            "/" => outer,
+            _ => outer.strip_suffix(inner).unwrap_or_default(),
+        }
+        .trim_end_matches('/');
+        Base(format!("{prefix}/"))
+    }
+}
+
 /// `GET /`: the workflows.
-pub(crate) async fn list() -> Response {
-    page(StatusCode::OK, "Workflows", "list", "", "")
+pub(crate) async fn list(OriginalUri(original): OriginalUri, uri: Uri) -> Response {
+    page(
+        &Base::of(&original, &uri),
+        StatusCode::OK,
+        "Workflows",
+        "list",
+        "",
+        "",
+    )
 }
 
 /// `GET /workflows/{id}`: one workflow.
-pub(crate) async fn workflow(State(view): State<Arc<View>>, Path(id): Path<String>) -> Response {
+pub(crate) async fn workflow(
+    State(view): State<Arc<View>>,
+    OriginalUri(original): OriginalUri,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let base = Base::of(&original, &uri);
     if let Err(error) = checked_id(&id) {
-        return error_page(StatusCode::BAD_REQUEST, &error.message);
+        return error_page_at(&base, StatusCode::BAD_REQUEST, &error.message);
     }
     match view.source.progress_now(&id).await {
-        Ok(_) => page(StatusCode::OK, &id, "workflow", &id, ""),
-        Err(error) => engine_error_page(error),
+        Ok(_) => page(&base, StatusCode::OK, &id, "workflow", &id, ""),
+        Err(error) => engine_error_page(&base, error),
     }
 }
 
 /// `GET /actors`: the actors.
-pub(crate) async fn actors() -> Response {
-    page(StatusCode::OK, "Actors", "actors", "", "")
+pub(crate) async fn actors(OriginalUri(original): OriginalUri, uri: Uri) -> Response {
+    page(
+        &Base::of(&original, &uri),
+        StatusCode::OK,
+        "Actors",
+        "actors",
+        "",
+        "",
+    )
 }
 
 /// `GET /actors/{id}`: one actor.
-pub(crate) async fn actor(State(view): State<Arc<View>>, Path(id): Path<String>) -> Response {
+pub(crate) async fn actor(
+    State(view): State<Arc<View>>,
+    OriginalUri(original): OriginalUri,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let base = Base::of(&original, &uri);
     if let Err(error) = checked_id(&id) {
-        return error_page(StatusCode::BAD_REQUEST, &error.message);
+        return error_page_at(&base, StatusCode::BAD_REQUEST, &error.message);
     }
     match view.source.actor_detail(&id).await {
-        Ok(_) => page(StatusCode::OK, &id, "actor", &id, ""),
-        Err(error) => engine_error_page(error),
+        Ok(_) => page(&base, StatusCode::OK, &id, "actor", &id, ""),
+        Err(error) => engine_error_page(&base, error),
     }
 }
 
-/// Any other path.
-pub(crate) async fn not_found() -> Response {
-    error_page(StatusCode::NOT_FOUND, "There is no page here.")
+/// Any other path: a 404 page, or a JSON 404 under `/api/`.
+pub(crate) async fn not_found(OriginalUri(original): OriginalUri, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        let message = format!("no route {}: see docs/web.md for the API", uri.path());
+        return super::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+            .into_response();
+    }
+    let base = Base::of(&original, &uri);
+    error_page_at(&base, StatusCode::NOT_FOUND, "There is no page here.")
 }
 
 /// `GET /assets/app.js`.
@@ -64,24 +115,36 @@ pub(crate) async fn style() -> Response {
     asset("text/css; charset=utf-8", STYLE)
 }
 
-/// A page that says what went wrong, with status `status`.
+/// A page that says what went wrong, with status `status`, for a view mounted at `/`.
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
-    let title = status.canonical_reason().unwrap_or("Error");
-    page(status, title, "error", "", message)
+    error_page_at(&Base("/".to_string()), status, message)
 }
 
-fn engine_error_page(error: Error) -> Response {
+fn error_page_at(base: &Base, status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    page(base, status, title, "error", "", message)
+}
+
+fn engine_error_page(base: &Base, error: Error) -> Response {
     let status = match error {
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::InvalidId { .. } => StatusCode::BAD_REQUEST,
         Error::Admin { .. } | Error::Closed => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    error_page(status, &error.to_string())
+    error_page_at(base, status, &error.to_string())
 }
 
-fn page(status: StatusCode, title: &str, kind: &str, id: &str, message: &str) -> Response {
+fn page(
+    base: &Base,
+    status: StatusCode,
+    title: &str,
+    kind: &str,
+    id: &str,
+    message: &str,
+) -> Response {
     let html = SHELL
+        .replace("{base}", &escape(&base.0))
         .replace("{title}", &escape(title))
         .replace("{page}", kind)
         .replace("{id}", &escape(id))

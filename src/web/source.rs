@@ -82,12 +82,14 @@ impl Source {
                 let (send, receive) = watch::channel(first);
                 let (client, id) = (client.clone(), id.to_string());
                 tokio::spawn(async move {
-                    // Ends when the run ends, the engine goes, or every viewer left.
-                    let _ = client
-                        .watch(&id, |now| {
-                            let _ = send.send(now);
-                        })
-                        .await;
+                    // Ends when the run ends, the engine goes, or nobody follows it.
+                    let watch = client.watch(&id, |now| {
+                        let _ = send.send(now);
+                    });
+                    tokio::select! {
+                        _ = watch => {}
+                        _ = send.closed() => {}
+                    }
                 });
                 Ok(receive)
             }

@@ -24,6 +24,8 @@ pub(crate) struct View {
     pub(crate) hosts: Option<Vec<String>>,
     stats: tokio::sync::Mutex<()>,
     counted: Mutex<Option<(Instant, Value)>>,
+    /// Set when the server stops: live streams end.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl View {
@@ -35,7 +37,18 @@ impl View {
             hosts,
             stats: tokio::sync::Mutex::new(()),
             counted: Mutex::new(None),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Ends the live streams: the server stops.
+    pub(crate) fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Whether the server stops, as it changes.
+    pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// The store's counts, read at most once per [`STATS_FOR`].

@@ -22,7 +22,7 @@ function el(tag, attrs, ...children) {
 }
 
 async function api(path, options) {
-  const response = await fetch("/api/" + path, options);
+  const response = await fetch("api/" + path, options);
   const body = await response.json().catch(() => ({ error: response.statusText }));
   if (!response.ok) throw new Error(body.error || response.statusText);
   return body;
@@ -71,27 +71,41 @@ async function listPage() {
     el("table", {}, el("thead", {}, el("tr", {}, ...["id", "status", "started", "duration", "tasks"].map((h) => el("th", {}, h)))), rows),
     el("div", { class: "pager" }, newer, older),
   );
+  // A filtered page may come back empty with a cursor (the store reads a bounded number of
+  // workflows per page): follow it a few times before saying there is nothing.
+  let loading = 0;
   const load = async () => {
+    const mine = ++loading;
+    older.disabled = newer.disabled = true;
     const query = new URLSearchParams({ limit: "50" });
     if (state.status) query.set("status", state.status);
     if (state.prefix) query.set("prefix", state.prefix);
-    const cursor = state.cursors[state.cursors.length - 1];
-    if (cursor) query.set("after", cursor);
-    history.replaceState(null, "", "/?" + new URLSearchParams({ status: state.status, prefix: state.prefix }));
+    history.replaceState(null, "", "./?" + new URLSearchParams({ status: state.status, prefix: state.prefix }));
     try {
-      const page = await api("workflows?" + query);
+      let after = state.cursors[state.cursors.length - 1];
+      let page;
+      for (let tries = 0; tries < 5; tries++) {
+        if (after) query.set("after", after);
+        page = await api("workflows?" + query);
+        if (page.workflows.length || !page.next) break;
+        after = page.next;
+      }
+      if (mine !== loading) return;
       rows.replaceChildren(...page.workflows.map((w) => el("tr", { "data-id": w.id },
-        el("td", { class: "id" }, el("a", { href: "/workflows/" + encodeURIComponent(w.id) }, w.id)),
+        el("td", { class: "id" }, el("a", { href: "workflows/" + encodeURIComponent(w.id) }, w.id)),
         el("td", {}, badge(w.status)), el("td", {}, when(w.start_time || w.created_time)),
         el("td", {}, took(w.duration_ms)),
         el("td", {}, w.tasks_total == null ? "" : number(w.tasks_done) + " / " + number(w.tasks_total)))));
-      if (!page.workflows.length) rows.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No workflows.")));
+      if (!page.workflows.length) {
+        const text = page.next ? "None among the workflows read so far: Older reads on." : "No workflows.";
+        rows.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted" }, text)));
+      }
       older.disabled = !page.next;
       older.onclick = () => { state.cursors.push(page.next); load(); };
       newer.disabled = state.cursors.length === 1;
-    } catch (error) { showError(rows, error); }
+    } catch (error) { if (mine === loading) showError(rows, error); }
   };
-  newer.onclick = () => { state.cursors.pop(); load(); };
+  newer.onclick = () => { if (state.cursors.length > 1) state.cursors.pop(); load(); };
   let typing;
   search.addEventListener("input", () => {
     clearTimeout(typing);
@@ -103,7 +117,7 @@ async function listPage() {
       el("button", { class: "count" + (state.status ? "" : " active"), "data-status": "", onclick: pick("") }, "all " + number(stats.workflows)),
       ...STATUSES.map((s) => el("button", { class: "count" + (state.status === s ? " active" : ""), "data-status": s, onclick: pick(s) },
         s + " " + number(stats.by_status[s] || 0))),
-      el("a", { href: "/actors", class: "muted" }, number(stats.actors) + " actors"));
+      el("a", { href: "actors", class: "muted" }, number(stats.actors) + " actors"));
   };
   // Drawn once both the rows and the counts are.
   Promise.all([load(), api("stats").then(drawCounts, (error) => showError(counts, error))]).then(() => drawn("list"));
@@ -119,7 +133,7 @@ async function workflowPage(id) {
   const graph = el("div", { id: "graph" }, el("p", { class: "muted" }, "Drawing the graph…"));
   const detail = el("div", { id: "detail" }, el("p", { class: "muted" }, "Click a task to see its attempts, times and output."));
   const waits = el("div", { id: "waits" });
-  const legend = el("div", { class: "legend" }, ...STATES.map((s) => el("span", { style: "--c: var(--" + s + ")" }, s)));
+  const legend = el("div", { class: "legend" }, ...STATES.map((s) => el("span", { class: "key-" + s }, s)));
   main.replaceChildren(el("h1", {}, id), head, buttons, legend,
     el("div", { class: "layout" }, graph, detail), el("h2", {}, "Timers and events"), waits);
 
@@ -150,7 +164,7 @@ async function workflowPage(id) {
     const list = [];
     if (live || status === "resumable") list.push(act("Cancel", () => confirm("Cancel workflow " + id + "?"), () => change(path + "/cancel"), true));
     if (!live) list.push(act("Delete", () => confirm("Delete workflow " + id + " and everything stored for it?"),
-      async () => { await change(path + "/delete"); location.href = "/"; }, true));
+      async () => { await change(path + "/delete"); location.href = "./"; }, true));
     if (info.can_resume && (status === "resumable" || status === "failed"))
       list.push(act("Resume", () => confirm("Resume workflow " + id + "?"), () => change(path + "/resume")));
     if (info.can_send_events && (live || status === "resumable"))
@@ -225,21 +239,48 @@ async function workflowPage(id) {
       waits.replaceChildren(...(parts.length ? parts : [el("p", { class: "muted" }, "Nothing pending.")]));
     } catch (error) { showError(waits, error); }
   };
-  const refresh = async () => { drawHead(await api(path)); drawWaits(); };
+  const refresh = async () => {
+    drawHead(await api(path));
+    drawWaits();
+    if (summary.status === "running" || summary.status === "pending") follow();
+  };
 
-  let source;
+  // Live updates, taken one at a time: a redraw of the graph finishes before the next
+  // update paints it.
+  let source = null;
+  let queue = Promise.resolve();
   const follow = () => {
-    source = new EventSource("/api/" + path + "/live");
-    source.addEventListener("update", async (event) => {
+    if (source) return;
+    let failures = 0;
+    source = new EventSource("api/" + path + "/live");
+    source.addEventListener("update", (event) => {
+      failures = 0;
       const update = JSON.parse(event.data);
-      if (update.reshaped) await drawGraph();
-      update.nodes.forEach(paint);
-      if (update.tasks_total != null) {
-        const progress = document.getElementById("progress");
-        if (progress) progress.textContent = number(update.tasks_done) + " / " + number(update.tasks_total) + " done";
+      queue = queue.then(async () => {
+        const unknown = update.nodes.some((node) => !nodes.has(node.id));
+        if (update.reshaped || unknown) await drawGraph();
+        update.nodes.forEach(paint);
+        if (update.tasks_total != null) {
+          const progress = document.getElementById("progress");
+          if (progress) progress.textContent = number(update.tasks_done) + " / " + number(update.tasks_total) + " done";
+        }
+        if (update.running === false) {
+          source.close();
+          source = null;
+          await drawGraph();
+          await refresh();
+        } else if (update.status && summary && update.status !== summary.status) {
+          await refresh();
+        }
+      }).catch((error) => showError(detail, error));
+    });
+    // A stream that keeps failing (the server went away) stops following.
+    source.addEventListener("error", () => {
+      if (++failures >= 5 && source) {
+        source.close();
+        source = null;
+        detail.prepend(el("p", { class: "error" }, "Live updates stopped: reload the page to follow again."));
       }
-      if (update.status && summary && update.status !== summary.status) refresh();
-      if (update.running === false) { source.close(); refresh(); }
     });
   };
 
@@ -263,22 +304,26 @@ async function actorsPage() {
     el("table", {}, el("thead", {}, el("tr", {}, ...["id", "type", "calls", "created"].map((h) => el("th", {}, h)))), rows),
     el("div", { class: "pager" }, more));
   let next = "";
+  let loading = 0;
   const load = async (again) => {
+    const mine = ++loading;
+    more.disabled = true;
     const query = new URLSearchParams({ limit: "50" });
     if (type.value.trim()) query.set("type", type.value.trim());
     if (!again && next) query.set("after", next);
     try {
       const page = await api("actors?" + query);
+      if (mine !== loading) return;
       const list = page.actors.map((a) => el("tr", { "data-id": a.id },
-        el("td", { class: "id" }, el("a", { href: "/actors/" + encodeURIComponent(a.id) }, a.id)),
-        el("td", {}, el("a", { href: "/actors?type=" + encodeURIComponent(a.type_name) }, a.type_name)),
+        el("td", { class: "id" }, el("a", { href: "actors/" + encodeURIComponent(a.id) }, a.id)),
+        el("td", {}, el("a", { href: "actors?type=" + encodeURIComponent(a.type_name) }, a.type_name)),
         el("td", {}, number(a.calls)), el("td", {}, when(a.created_time))));
       if (again) rows.replaceChildren(...list); else rows.append(...list);
       if (again && !list.length) rows.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No actors.")));
       next = page.next || "";
       more.disabled = !page.next;
       drawn("actors");
-    } catch (error) { showError(rows, error); }
+    } catch (error) { if (mine === loading) showError(rows, error); }
   };
   more.onclick = () => load(false);
   let typing;
@@ -300,7 +345,7 @@ async function actorPage(id) {
       el("h2", {}, "Recent calls"),
       el("table", {}, el("thead", {}, el("tr", {}, ...["call", "status", "started", "duration"].map((h) => el("th", {}, h)))),
         el("tbody", {}, ...a.recent_calls.map((c) => el("tr", {},
-          el("td", {}, el("a", { href: "/workflows/" + encodeURIComponent(c.id) }, c.id)),
+          el("td", {}, el("a", { href: "workflows/" + encodeURIComponent(c.id) }, c.id)),
           el("td", {}, badge(c.status)), el("td", {}, when(c.start_time)), el("td", {}, took(c.duration_ms)))))));
     drawn("actor");
   } catch (error) { showError(main, error); }

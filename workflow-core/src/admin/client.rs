@@ -176,6 +176,7 @@ impl AdminClient {
                         .map_err(|error| unreachable(format!("not an answer: {error}")))
                 }
                 Reply::Error(message) => return Err(unreachable(message)),
+                Reply::StillRunning { id } => return Err(Error::StillRunning { id }),
                 Reply::Missing { what, id } => {
                     return Err(Error::NotFound {
                         what: known_kind(&what),

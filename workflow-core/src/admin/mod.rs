@@ -72,4 +72,6 @@ pub(crate) enum Reply {
     Error(String),
     /// The engine knows no `what` named `id`.
     Missing { what: String, id: String },
+    /// Workflow `id` runs, and cannot be changed so.
+    StillRunning { id: String },
 }

@@ -146,6 +146,7 @@ async fn handle(
             what: what.to_string(),
             id,
         },
+        Err(crate::Error::StillRunning { id }) => Reply::StillRunning { id },
         Err(error) => Reply::Error(error.to_string()),
     }
 }
