@@ -18,6 +18,8 @@ static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
 
 /// Steps of the live test wait here for the test to let them finish.
 static GATE: Semaphore = Semaphore::const_new(0);
+/// The same, for the steps of the folded fan-out.
+static FAN_GATE: Semaphore = Semaphore::const_new(0);
 
 #[task]
 fn one() -> i64 {
@@ -33,6 +35,20 @@ fn add(a: i64, b: i64) -> i64 {
 async fn gated(x: i64) -> i64 {
     GATE.acquire().await.expect("the gate").forget();
     x
+}
+
+#[task]
+async fn measure(x: i64) -> i64 {
+    FAN_GATE.acquire().await.expect("the gate").forget();
+    x
+}
+
+#[task]
+fn fib(n: i64) -> Flow<i64> {
+    if n <= 1 {
+        return Flow::Done(n);
+    }
+    workflow::continuation(add::bind(fib::bind(n - 1), fib::bind(n - 2)))
 }
 
 #[task]
@@ -317,5 +333,65 @@ async fn a_failed_tasks_error_is_shown() {
         .unwrap();
     browser.wait_for("#task-error").await;
     browser.screenshot("failed-task").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wide_fan_out_is_one_node_and_continuations_are_nested() {
+    let _one = ONE_BROWSER.lock().await;
+    let engine = Engine::temporary().await.unwrap();
+    let parts: Vec<Dag<i64>> = (0..40).map(measure::bind).collect();
+    engine
+        .spawn("quarterly", add::bind(sum::bind(parts), fib::bind(4)))
+        .await
+        .unwrap();
+    let url = serve(&engine).await;
+    let browser = Browser::start().await;
+    open(&browser, &format!("{url}/workflows/quarterly"), "workflow").await;
+    let group = "document.querySelector('#graph .node[data-kind=\"group\"]')";
+    browser
+        .wait_until(
+            &format!("{group}.dataset.state === 'running'"),
+            browser::WAIT,
+        )
+        .await;
+    // The continuations of fib, each drawn inside the one of the task that returned it.
+    let nested = "(() => { const boxes = [...document.querySelectorAll('#graph .cluster > rect')]\
+        .map((r) => r.getBBox()); return boxes.length >= 3 && boxes.some((a) => boxes.some((b) => \
+        a !== b && b.x > a.x && b.y > a.y && b.x + b.width < a.x + a.width \
+        && b.y + b.height < a.y + a.height)); })()";
+    browser.wait_until(nested, browser::WAIT).await;
+    FAN_GATE.add_permits(15);
+    browser
+        .wait_until(
+            &format!("{group}.querySelector('.counts').textContent.includes('15 done')"),
+            browser::WAIT,
+        )
+        .await;
+    let counts = browser
+        .eval(&format!("{group}.querySelector('.counts').textContent"))
+        .await;
+    assert!(counts.as_str().unwrap().contains("25 running"), "{counts}");
+    browser
+        .wait_for(".node[data-kind='group'] rect")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_until(
+            "document.getElementById('detail').innerText.includes('40 tasks')",
+            browser::WAIT,
+        )
+        .await;
+    browser.screenshot("graph-folded").await;
+    FAN_GATE.add_permits(25);
+    browser
+        .wait_until(
+            "document.querySelector('#head .badge').dataset.status === 'successful'",
+            browser::WAIT,
+        )
+        .await;
+    assert_eq!(engine.output::<i64>("quarterly").await.unwrap(), 780 + 3);
     browser.close().await;
 }
