@@ -208,8 +208,16 @@ async fn a_token_is_asked_of_every_request() {
     assert_eq!(link.status, StatusCode::SEE_OTHER);
     assert_eq!(link.headers["location"], "/");
     let cookie = link.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("workflow_token_80=s3cret-token;"),
+        "{cookie}"
+    );
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-    let with_cookie = [("cookie", "workflow_token=s3cret-token")];
+    // The cookie of a view on another port is not this view's.
+    let other_port = [("cookie", "workflow_token_9000=s3cret-token")];
+    let refused = send(&router, Method::GET, "/api/stats", &other_port, None).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let with_cookie = [("cookie", "workflow_token_80=s3cret-token")];
     assert_eq!(
         send(&router, Method::GET, "/api/stats", &with_cookie, None)
             .await
@@ -305,7 +313,7 @@ async fn a_cookie_alone_does_not_change_anything() {
     engine.spawn("long", slow::bind(1)).await.unwrap();
     let router = WebView::new(engine.clone()).token("s3cret").router();
     // What a form on another site sends: the cookie, without the page's header.
-    let cookie = [("cookie", "workflow_token=s3cret")];
+    let cookie = [("cookie", "workflow_token_80=s3cret")];
     let refused = send(
         &router,
         Method::POST,
@@ -320,7 +328,7 @@ async fn a_cookie_alone_does_not_change_anything() {
         WorkflowStatus::Running
     );
     let page = [
-        ("cookie", "workflow_token=s3cret"),
+        ("cookie", "workflow_token_80=s3cret"),
         ("x-workflow-request", "1"),
     ];
     let canceled = send(

@@ -131,6 +131,15 @@ async fn the_list_is_newest_first_with_filters_and_pages() {
         get(&router, "/api/workflows?after=zz").await.status,
         StatusCode::BAD_REQUEST
     );
+    let bad_limit = get(&router, "/api/workflows?limit=many").await;
+    assert_eq!(bad_limit.status, StatusCode::BAD_REQUEST);
+    assert!(bad_limit.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("limit"));
+    let actors = get(&router, "/api/actors?limit=-1").await;
+    assert_eq!(actors.status, StatusCode::BAD_REQUEST);
+    assert_eq!(actors.json()["kind"], "invalid");
 }
 
 #[tokio::test]

@@ -19,6 +19,19 @@ const PROGRESS_READS: usize = 16;
 
 type Answer = Result<Json<Value>, ApiError>;
 
+/// The rows a page asks for with `limit`: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] if none.
+fn page_limit(limit: Option<&str>) -> Result<usize, ApiError> {
+    match limit.filter(|limit| !limit.is_empty()) {
+        None => Ok(DEFAULT_LIMIT),
+        Some(limit) => limit
+            .parse::<usize>()
+            .map(|limit| limit.clamp(1, MAX_LIMIT))
+            .map_err(|_| {
+                ApiError::bad_request(format!("`limit` is a number of rows, not `{limit}`"))
+            }),
+    }
+}
+
 /// `GET /api/info`: what this view can do.
 pub(crate) async fn info(State(view): State<Arc<View>>) -> Json<Value> {
     let embedded = view.source.embedded();
@@ -37,7 +50,7 @@ pub(crate) struct ListParams {
     status: Option<String>,
     #[serde(default)]
     prefix: String,
-    limit: Option<usize>,
+    limit: Option<String>,
     after: Option<String>,
 }
 
@@ -52,7 +65,7 @@ pub(crate) async fn workflows(
     let mut query = ListQuery::new()
         .newest_first()
         .id_prefix(params.prefix)
-        .limit(params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT));
+        .limit(page_limit(params.limit.as_deref())?);
     query.status = match params.status.as_deref().filter(|s| !s.is_empty()) {
         Some(status) => Some(
             status
@@ -172,7 +185,7 @@ pub(crate) async fn waits(State(view): State<Arc<View>>, Path(id): Path<String>)
 pub(crate) struct ActorParams {
     #[serde(rename = "type")]
     type_name: Option<String>,
-    limit: Option<usize>,
+    limit: Option<String>,
     after: Option<String>,
 }
 
@@ -186,7 +199,7 @@ pub(crate) async fn actors(
         checked_id(after)?;
     }
     let type_name = params.type_name.filter(|name| !name.is_empty());
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = page_limit(params.limit.as_deref())?;
     let page = view
         .source
         .actors_page(type_name.as_deref(), after.as_deref(), limit)

@@ -12,7 +12,9 @@ use axum::{
 
 use super::{error::ApiError, pages, view::View};
 
-/// The cookie that carries the token for the page's own requests.
+/// The cookie that carries the token for the page's own requests, followed by `_` and the
+/// port the page was opened on: browsers share cookies between the ports of a host, and
+/// views on two ports have two tokens.
 pub(crate) const TOKEN_COOKIE: &str = "workflow_token";
 /// The header the page's own changing requests carry: a page of another site cannot send
 /// it without the browser asking this server first, which it never allows.
@@ -46,7 +48,8 @@ pub(crate) async fn guard(State(view): State<Arc<View>>, request: Request, next:
         .as_deref()
         .is_some_and(|token| bears(headers, token));
     if let Some(token) = &view.token {
-        if !bearer && !cookie(headers).is_some_and(|given| same(given, token)) {
+        let name = cookie_name(host);
+        if !bearer && !cookie(headers, &name).is_some_and(|given| same(given, token)) {
             return match query_token(request.uri().query()) {
                 Some(given) if request.method() == Method::GET && same(&given, token) => {
                     // A link with the token: keep it in a cookie, and drop it from the URL.
@@ -57,7 +60,7 @@ pub(crate) async fn guard(State(view): State<Arc<View>>, request: Request, next:
                         .get::<OriginalUri>()
                         .map_or_else(|| request.uri().path(), |original| original.path());
                     let mut to = Redirect::to(path).into_response();
-                    let cookie = format!("{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/");
+                    let cookie = format!("{name}={token}; HttpOnly; SameSite=Lax; Path=/");
                     if let Ok(cookie) = cookie.parse() {
                         to.headers_mut().insert(header::SET_COOKIE, cookie);
                     }
@@ -167,14 +170,25 @@ fn bears(headers: &HeaderMap, token: &str) -> bool {
         .is_some_and(|given| same(given.trim(), token))
 }
 
-/// The token in the request's cookie.
-fn cookie(headers: &HeaderMap) -> Option<&str> {
+/// The name of the token's cookie for a page opened on `host` (`name:port`, port 80 if
+/// none).
+fn cookie_name(host: &str) -> String {
+    let port = host
+        .rsplit_once(':')
+        .map(|(_, port)| port)
+        .filter(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or("80");
+    format!("{TOKEN_COOKIE}_{port}")
+}
+
+/// The token in the request's cookie named `name`.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(TOKEN_COOKIE)?.strip_prefix('='))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
 /// The `token` parameter of a query string, percent-decoded.
@@ -224,9 +238,15 @@ mod tests {
     #[test]
     fn the_token_is_found_in_cookies_and_queries() {
         let mut headers = HeaderMap::new();
-        let value = "theme=dark; workflow_token=abc".parse().expect("a header");
-        headers.insert(header::COOKIE, value);
-        assert_eq!(cookie(&headers), Some("abc"));
+        let value = "theme=dark; workflow_token_8080=abc; workflow_token_9000=xyz";
+        headers.insert(header::COOKIE, value.parse().expect("a header"));
+        assert_eq!(
+            cookie(&headers, &cookie_name("localhost:8080")),
+            Some("abc")
+        );
+        assert_eq!(cookie(&headers, &cookie_name("10.0.0.1:9000")), Some("xyz"));
+        assert_eq!(cookie(&headers, &cookie_name("localhost")), None);
+        assert_eq!(cookie_name("[::1]"), "workflow_token_80");
         assert_eq!(query_token(Some("a=1&token=xyz")), Some("xyz".to_string()));
         assert_eq!(query_token(Some("a=1")), None);
         assert_eq!(

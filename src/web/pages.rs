@@ -55,14 +55,8 @@ pub(crate) async fn workflow(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let base = Base::of(&original, &uri);
-    if let Err(error) = checked_id(&id) {
-        return error_page_at(&base, StatusCode::BAD_REQUEST, &error.message);
-    }
-    match view.source.progress_now(&id).await {
-        Ok(_) => page(&base, StatusCode::OK, &id, "workflow", &id, ""),
-        Err(error) => engine_error_page(&base, error),
-    }
+    let found = async { view.source.progress_now(&id).await.map(drop) };
+    item_page(&Base::of(&original, &uri), "workflow", &id, found).await
 }
 
 /// `GET /actors`: the actors.
@@ -84,13 +78,24 @@ pub(crate) async fn actor(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let base = Base::of(&original, &uri);
-    if let Err(error) = checked_id(&id) {
-        return error_page_at(&base, StatusCode::BAD_REQUEST, &error.message);
+    let found = async { view.source.actor_detail(&id).await.map(drop) };
+    item_page(&Base::of(&original, &uri), "actor", &id, found).await
+}
+
+/// The page of `kind` for `id`, once `found` finds it: a `400` page for a malformed id, a
+/// `404` page for an unknown one.
+async fn item_page(
+    base: &Base,
+    kind: &str,
+    id: &str,
+    found: impl std::future::Future<Output = crate::Result<()>>,
+) -> Response {
+    if let Err(error) = checked_id(id) {
+        return error_page_at(base, StatusCode::BAD_REQUEST, &error.message);
     }
-    match view.source.actor_detail(&id).await {
-        Ok(_) => page(&base, StatusCode::OK, &id, "actor", &id, ""),
-        Err(error) => engine_error_page(&base, error),
+    match found.await {
+        Ok(()) => page(base, StatusCode::OK, id, kind, id, ""),
+        Err(error) => engine_error_page(base, error),
     }
 }
 
