@@ -42,6 +42,18 @@ fn ran() -> usize {
     entry.len()
 }
 
+/// Where each task of `workflow` ran, in order (`true` on the other engine), for messages.
+fn runs_of(workflow: &str) -> Vec<(String, Vec<bool>)> {
+    let runs = runs().lock().unwrap();
+    let mut of: Vec<(String, Vec<bool>)> = runs
+        .iter()
+        .filter(|((w, _), _)| w == workflow)
+        .map(|((_, task), engines)| (task.clone(), engines.clone()))
+        .collect();
+    of.sort();
+    of
+}
+
 fn ran_on_other(workflow: &str) -> (usize, usize) {
     let runs = runs().lock().unwrap();
     let mut other = 0;
@@ -137,6 +149,10 @@ async fn owner(schema: &Schema) -> Engine {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wide_fan_out_runs_on_the_other_engine_too() -> workflow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_test_writer()
+        .try_init();
     let schema = Schema::new("offers");
     let _other = other_engine(&schema.0);
     let engine = owner(&schema).await;
@@ -152,7 +168,12 @@ async fn a_wide_fan_out_runs_on_the_other_engine_too() -> workflow::Result<()> {
     // Failed attempts elsewhere are retried; the retry may run anywhere.
     let dag = sum::bind((0..20).map(flaky::bind).collect::<Vec<_>>());
     assert_eq!(engine.run::<u64>("flaky", dag).await?, (0..20).sum::<u64>());
-    assert_eq!(ran_on_other("flaky").1, 40, "each ran twice");
+    assert_eq!(
+        ran_on_other("flaky").1,
+        40,
+        "each ran twice: {:?}",
+        runs_of("flaky")
+    );
 
     // A failure elsewhere fails the workflow with its message.
     let dag = sum::bind((0..20).map(broken::bind).collect::<Vec<_>>());

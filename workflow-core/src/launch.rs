@@ -179,10 +179,12 @@ async fn adopt_offers(
             Notice::Value(value) => {
                 results[step].get_or_insert(StepResult::Value(value.into()));
             }
-            Notice::Failed { kind, message } if results[step].is_none() => {
+            Notice::Failed { kind, message } | Notice::FailedAttempt { kind, message, .. }
+                if results[step].is_none() =>
+            {
                 failed.push((step as u32, kind, message));
             }
-            Notice::Failed { .. } => {}
+            Notice::Failed { .. } | Notice::FailedAttempt { .. } => {}
         }
         ended.push(step as u32);
         initial.delete(NOTICES, key);

@@ -84,8 +84,27 @@ impl OfferArgs {
 pub(crate) enum Notice {
     /// Its output, checkpointed with this notice.
     Value(#[serde(with = "serde_bytes")] Vec<u8>),
-    /// The attempt failed; the workflow's worker retries it or fails the workflow.
+    /// The attempt failed; the workflow's worker retries it or fails the workflow. Written
+    /// by workers of an earlier version, which did not name the attempt.
     Failed { kind: FailureKind, message: String },
+    /// Attempt `attempt` failed. The workflow's worker takes it in only while that attempt
+    /// is its step's latest: a notice read twice (a read of the notices that ran before the
+    /// first one was taken in and deleted) is not a second failure.
+    FailedAttempt {
+        attempt: u32,
+        kind: FailureKind,
+        message: String,
+    },
+}
+
+impl Notice {
+    /// The attempt whose end it tells, where it says.
+    pub(crate) fn attempt(&self) -> Option<u32> {
+        match self {
+            Notice::FailedAttempt { attempt, .. } => Some(*attempt),
+            Notice::Value(_) | Notice::Failed { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -136,8 +155,23 @@ mod tests {
             message: "boom".to_string(),
         };
         let read: Notice = decode(NOTICES, b"k", &encode(&notice).unwrap()).unwrap();
+        assert_eq!(read.attempt(), None);
         assert!(
             matches!(read, Notice::Failed { kind: FailureKind::Panic, message } if message == "boom")
         );
+        let notice = Notice::FailedAttempt {
+            attempt: 3,
+            kind: FailureKind::Error,
+            message: "no".to_string(),
+        };
+        let read: Notice = decode(NOTICES, b"k", &encode(&notice).unwrap()).unwrap();
+        assert_eq!(read.attempt(), Some(3));
+        assert!(matches!(
+            read,
+            Notice::FailedAttempt {
+                kind: FailureKind::Error,
+                ..
+            }
+        ));
     }
 }

@@ -206,6 +206,18 @@ impl Driver {
             // Left for the next run, which takes them in.
             return Ok(None);
         }
+        // A notice of an attempt before its step's latest was read again before its first
+        // reading was deleted: it was taken in then, and the key may already hold the
+        // notice of the latest attempt, which stays.
+        let ended: Vec<Ended> = ended
+            .into_iter()
+            .filter(|ended| {
+                ended
+                    .notice
+                    .attempt()
+                    .is_none_or(|attempt| self.attempts.get(ended.step as usize) == Some(&attempt))
+            })
+            .collect();
         // Deleted before anything they lead to is written: a retry's new offer is made
         // only once its step's old notice is gone.
         let mut cleanup = Batch::new();
@@ -226,7 +238,9 @@ impl Driver {
                 Notice::Value(bytes) => {
                     self.on_success_stored(step, StepResult::Value(bytes.into()))
                 }
-                Notice::Failed { kind, message } => self.on_failure(step, kind, message),
+                Notice::Failed { kind, message } | Notice::FailedAttempt { kind, message, .. } => {
+                    self.on_failure(step, kind, message)
+                }
             }?;
             if finish.is_some() {
                 return Ok(finish);

@@ -403,11 +403,19 @@ fn outcome_batch(taken: &Taken, result: AttemptResult) -> crate::Result<Batch> {
             batch.put(RESULTS, key.clone(), encode(&record)?);
             (batch, Notice::Value(bytes))
         }
-        AttemptResult::Failed { kind, message } => (Batch::new(), Notice::Failed { kind, message }),
+        AttemptResult::Failed { kind, message } => (
+            Batch::new(),
+            Notice::FailedAttempt {
+                attempt: taken.attempt,
+                kind,
+                message,
+            },
+        ),
         // Tasks that continue or only wait are never offered.
         AttemptResult::Continue(..) | AttemptResult::Delivered(..) => (
             Batch::new(),
-            Notice::Failed {
+            Notice::FailedAttempt {
+                attempt: taken.attempt,
                 kind: FailureKind::Codec,
                 message: "the step continued or waited on a worker other than its workflow's"
                     .to_string(),
